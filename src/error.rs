@@ -1,0 +1,146 @@
+//! The one error type at the top of a run, and the one place where errors
+//! become exit codes and a message that ends with what to do next.
+
+use std::time::Duration;
+
+use crate::aws::cognito::CognitoError;
+use crate::aws::sts::StsError;
+use crate::config::{AccountId, ConfigError};
+use crate::namespace::{NamespaceError, TokenError};
+use crate::sinks::SinkError;
+
+/// Exit codes (DESIGN.md).
+pub mod exit {
+    /// Done.
+    pub const OK: u8 = 0;
+    /// Bad input or configuration; nothing was sent.
+    pub const BAD_INPUT: u8 = 2;
+    /// Refused by Namespace or AWS.
+    pub const REFUSED: u8 = 3;
+    /// Transient failure that outlived the retries or the time bound.
+    pub const TRANSIENT: u8 = 4;
+    /// Could not write the result locally.
+    pub const WRITE: u8 = 5;
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input the user wrote is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No usable Namespace token.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A Namespace API call failed.
+    #[error(transparent)]
+    Namespace(#[from] NamespaceError),
+    /// STS failed (boxed: its explanations are large).
+    #[error(transparent)]
+    Sts(Box<StsError>),
+    /// AWS → Namespace failed: AWS credentials, Cognito, or Namespace's exchange (boxed: large).
+    #[error(transparent)]
+    Cognito(Box<CognitoError>),
+    /// The role's account is not in `allowed-account-ids`; nothing was exported.
+    #[error(
+        "Refusing the credentials: they are for AWS account {account}, which is not in allowed-account-ids ({}). Nothing was exported.",
+        allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    AccountNotAllowed {
+        /// The role's account.
+        account: AccountId,
+        /// The accounts allowed.
+        allowed: Vec<AccountId>,
+    },
+    /// The whole run took longer than its bound.
+    #[error("Gave up after {} seconds (timeout-seconds / --timeout).", .0.as_secs())]
+    Timeout(Duration),
+    /// The result could not be written.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// The command exists but its flow is not built yet.
+    #[error("`{0}` is not implemented yet in this version of ns-federate.")]
+    NotImplemented(&'static str),
+}
+
+impl Error {
+    /// The process exit code: the one mapping.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::NotImplemented(_) => exit::BAD_INPUT,
+            Self::Token(TokenError::Fetch { error, .. }) | Self::Namespace(error) => {
+                namespace_exit(error)
+            }
+            Self::Token(_) => exit::BAD_INPUT,
+            Self::Sts(e) if e.is_refusal() => exit::REFUSED,
+            Self::Sts(_) => exit::TRANSIENT,
+            Self::AccountNotAllowed { .. } => exit::REFUSED,
+            Self::Cognito(e) => e.exit_code(),
+            Self::Timeout(_) => exit::TRANSIENT,
+            Self::Sink(_) => exit::WRITE,
+        }
+    }
+
+    /// A short title (GitHub annotation title).
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::Config(_) => "Invalid input",
+            Self::NotImplemented(_) => "Not implemented",
+            Self::Token(TokenError::NotFound { .. }) => "No Namespace token",
+            Self::Token(TokenError::Fetch { .. }) => "Could not get a Namespace token",
+            Self::Token(_) => "Unusable Namespace token",
+            Self::Namespace(e) if e.is_refusal() => "Refused by Namespace",
+            Self::Namespace(_) => "Namespace unavailable",
+            Self::Sts(e) if e.is_refusal() => "Refused by AWS STS",
+            Self::Sts(_) => "AWS STS unavailable",
+            Self::AccountNotAllowed { .. } => "Account not allowed",
+            Self::Cognito(e) => e.title(),
+            Self::Timeout(_) => "Timed out",
+            Self::Sink(_) => "Could not write the result",
+        }
+    }
+
+    /// One line: what to do next.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Config(e) => e.hint.clone(),
+            Self::Token(e) => e.hint(),
+            Self::Namespace(e) => e.hint(),
+            Self::Sts(e) => e.hint(),
+            Self::Cognito(e) => e.hint(),
+            Self::AccountNotAllowed { .. } => {
+                "Assume a role in an allowed account, or add this account to allowed-account-ids.".to_string()
+            }
+            Self::Timeout(_) => {
+                "Run again; if it keeps happening, raise timeout-seconds (--timeout) or check the network.".to_string()
+            }
+            Self::Sink(e) => e.hint(),
+            Self::NotImplemented(_) => "Use a release that has it, or `nsc` for this command meanwhile.".to_string(),
+        }
+    }
+
+    /// The full message: what happened, then one line with the next step.
+    pub fn report(&self) -> String {
+        format!("{self}\n{}", self.hint())
+    }
+}
+
+impl From<CognitoError> for Error {
+    fn from(e: CognitoError) -> Self {
+        Self::Cognito(Box::new(e))
+    }
+}
+
+impl From<StsError> for Error {
+    fn from(e: StsError) -> Self {
+        Self::Sts(Box::new(e))
+    }
+}
+
+fn namespace_exit(e: &NamespaceError) -> u8 {
+    if e.is_refusal() {
+        exit::REFUSED
+    } else {
+        exit::TRANSIENT
+    }
+}

@@ -1,0 +1,82 @@
+//! Setup helpers: let a workspace trust a Cognito identity pool, and the IAM
+//! role trust policy that accepts a workspace's ID tokens.
+
+use std::time::Instant;
+
+use secrecy::SecretString;
+
+use crate::aws::cognito::CognitoError;
+use crate::aws::trust_policy;
+use crate::config::cognito::DEVELOPER_PROVIDER;
+use crate::config::{TokenSourceSettings, TrustPolicySettings, TrustPoolSettings};
+use crate::error::Error;
+use crate::namespace::token::TokenKind;
+use crate::namespace::{NamespaceClient, TokenChain};
+
+/// Lifetime asked for the tenant token a session token is traded for: it is used once, right away.
+const EXCHANGED_TENANT_TOKEN_SECS: u32 = 600;
+
+/// A pool the workspace now trusts.
+#[derive(Debug)]
+pub struct PoolTrusted {
+    /// `<region>:<uuid>`.
+    pub pool: String,
+    /// The workspace.
+    pub tenant_id: String,
+}
+
+/// `TrustAWSCognitoIdentityPool`, after checking that the caller's token
+/// belongs to the workspace named (from its claims; API keys have none, so
+/// `GetTenant` tells).
+pub async fn trust_pool(
+    settings: &TrustPoolSettings,
+    tokens: &TokenSourceSettings,
+    namespace: &NamespaceClient,
+) -> Result<PoolTrusted, Error> {
+    let (chain, ctx) = TokenChain::from_settings(tokens);
+    let found = chain.resolve(namespace, &ctx).await?;
+    let token_tenant = match found.token.claims().tenant_id.clone() {
+        Some(t) if !t.is_empty() => t,
+        _ => namespace.get_tenant(found.token.secret()).await?.tenant_id,
+    };
+    if token_tenant != settings.tenant_id.as_str() {
+        return Err(CognitoError::WrongTenant {
+            source_name: found.source,
+            token_tenant,
+            tenant_id: settings.tenant_id.clone(),
+        }
+        .into());
+    }
+
+    let bearer: SecretString = if found.token.kind() == TokenKind::Session {
+        namespace
+            .issue_tenant_token_from_session(found.token.secret(), EXCHANGED_TENANT_TOKEN_SECS)
+            .await?
+    } else {
+        found.token.secret().clone()
+    };
+
+    let started = Instant::now();
+    let pool = settings.pool.as_string();
+    namespace
+        .trust_aws_cognito_identity_pool(&bearer, &pool, DEVELOPER_PROVIDER)
+        .await?;
+    tracing::info!(
+        "Workspace {} now trusts Cognito identity pool {pool} with developer provider {DEVELOPER_PROVIDER} ({} ms)",
+        settings.tenant_id,
+        started.elapsed().as_millis()
+    );
+    Ok(PoolTrusted {
+        pool,
+        tenant_id: settings.tenant_id.to_string(),
+    })
+}
+
+/// The role trust policy document for the workspace (no network, no token).
+pub fn trust_policy(settings: &TrustPolicySettings) -> serde_json::Value {
+    trust_policy::document(
+        settings.provider_arn.as_str(),
+        settings.tenant_id.as_str(),
+        settings.audience.as_str(),
+    )
+}

@@ -1,0 +1,703 @@
+//! The Namespace API client: `POST {endpoint}/{Service}/{Method}` with JSON,
+//! on one `reqwest::Client` (connections are reused), with retries of
+//! transient failures only, bounded by attempts and by the run's deadline.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, HeaderMap};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::token::IdToken;
+use super::{NamespaceError, RpcCode, short_method};
+use crate::config::Endpoint;
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("ns-federate/", env!("CARGO_PKG_VERSION"));
+
+/// How often and how long to retry transient failures.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all (1 = no retry).
+    pub max_attempts: u32,
+    /// No attempt starts, and no wait reaches, past this instant.
+    pub deadline: Instant,
+}
+
+impl RetryPolicy {
+    /// Like nsc: 500 ms, ×1.5 per attempt, ±50 % jitter, at most 5 s.
+    fn backoff(attempt: u32) -> Duration {
+        let base = 0.5 * 1.5f64.powi(attempt.saturating_sub(1) as i32);
+        let jittered = base * (0.5 + fastrand::f64());
+        Duration::from_secs_f64(jittered.min(5.0))
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or the attempts or the
+    /// deadline run out. Never sleeps after the last attempt.
+    pub async fn run<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, NamespaceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, NamespaceError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(mut e) => {
+                    e.set_attempts(attempt);
+                    if !e.is_transient() || attempt >= self.max_attempts {
+                        return Err(e);
+                    }
+                    let wait = Self::backoff(attempt);
+                    if Instant::now() + wait >= self.deadline {
+                        return Err(e);
+                    }
+                    tracing::warn!("{what} failed ({e}); retrying in {} ms", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// A workspace, as Namespace describes it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Tenant {
+    /// Workspace id.
+    pub tenant_id: String,
+    /// Workspace name.
+    pub name: String,
+    /// Dashboard URL.
+    pub app_url: String,
+    /// Primary region.
+    pub primary_region: String,
+}
+
+/// Answer of the token exchanges (`ExchangeGithubToken`, `ExchangeAWSCognitoJWT`).
+#[derive(Debug, Deserialize)]
+pub struct TenantTokenResponse {
+    /// The new tenant token (`nsct_…`).
+    pub tenant_token: SecretString,
+    /// The workspace it belongs to.
+    #[serde(default)]
+    pub tenant: Option<Tenant>,
+}
+
+/// The Namespace API, on one connection pool.
+#[derive(Clone, Debug)]
+pub struct NamespaceClient {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    retry: RetryPolicy,
+}
+
+/// The methods this client calls.
+pub mod methods {
+    /// Issue an OIDC ID token for AWS.
+    pub const ISSUE_ID_TOKEN: &str = "nsl.tenants.TenantsService/IssueIdToken";
+    /// Trade a session token for a tenant token.
+    pub const ISSUE_TENANT_TOKEN_FROM_SESSION: &str =
+        "nsl.signin.SigninService/IssueTenantTokenFromSession";
+    /// Trade a GitHub Actions OIDC token for a tenant token.
+    pub const EXCHANGE_GITHUB_TOKEN: &str = "nsl.tenants.TenantsService/ExchangeGithubToken";
+    /// Trade a Cognito OpenID token for a tenant token.
+    pub const EXCHANGE_AWS_COGNITO_JWT: &str = "nsl.tenants.TenantsService/ExchangeAWSCognitoJWT";
+    /// Trust a Cognito identity pool.
+    pub const TRUST_AWS_COGNITO_IDENTITY_POOL: &str =
+        "nsl.tenants.TenantsService/TrustAWSCognitoIdentityPool";
+    /// Describe the token's workspace.
+    pub const GET_TENANT: &str = "nsl.tenants.TenantsService/GetTenant";
+    /// The GitHub Actions OIDC endpoint (label for messages and retries).
+    pub const GITHUB_TOKEN: &str = "github:token";
+    /// A token spec's metadata endpoint (label).
+    pub const WORKLOAD_TOKEN: &str = "metadata:workload_token";
+}
+
+impl NamespaceClient {
+    /// Builds the client (one connection pool for every call of the run).
+    pub fn new(endpoint: Endpoint, retry: RetryPolicy) -> Result<Self, NamespaceError> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| NamespaceError::Transport {
+                method: "client",
+                url: endpoint.to_string(),
+                detail: error_chain(&e),
+                attempts: 1,
+            })?;
+        Ok(Self {
+            http,
+            endpoint,
+            retry,
+        })
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// `IssueIdToken`: an OIDC ID token for `audience`, valid `duration_secs`.
+    pub async fn issue_id_token(
+        &self,
+        bearer: &SecretString,
+        audience: &str,
+        duration_secs: u32,
+    ) -> Result<IdToken, NamespaceError> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            audience: &'a str,
+            version: u32,
+            #[serde(skip_serializing_if = "is_zero")]
+            duration_secs: u32,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            id_token: SecretString,
+        }
+        let resp: Resp = self
+            .call(
+                methods::ISSUE_ID_TOKEN,
+                Some(bearer),
+                &Req {
+                    audience,
+                    version: 1,
+                    duration_secs,
+                },
+            )
+            .await?;
+        Ok(IdToken::new(resp.id_token))
+    }
+
+    /// `IssueTenantTokenFromSession`: a tenant token from a session token (`st_…`).
+    pub async fn issue_tenant_token_from_session(
+        &self,
+        session: &SecretString,
+        token_duration_secs: u32,
+    ) -> Result<SecretString, NamespaceError> {
+        #[derive(Serialize)]
+        struct Req {
+            token_duration_secs: u32,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            tenant_token: SecretString,
+        }
+        let resp: Resp = self
+            .call(
+                methods::ISSUE_TENANT_TOKEN_FROM_SESSION,
+                Some(session),
+                &Req {
+                    token_duration_secs,
+                },
+            )
+            .await?;
+        Ok(resp.tenant_token)
+    }
+
+    /// `ExchangeGithubToken`: a tenant token for a GitHub Actions OIDC token.
+    pub async fn exchange_github_token(
+        &self,
+        github_token: &SecretString,
+    ) -> Result<TenantTokenResponse, NamespaceError> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            github_token: &'a str,
+        }
+        self.call(
+            methods::EXCHANGE_GITHUB_TOKEN,
+            None,
+            &Req {
+                github_token: github_token.expose_secret(),
+            },
+        )
+        .await
+    }
+
+    /// `ExchangeAWSCognitoJWT`: a tenant token for a Cognito OpenID token.
+    pub async fn exchange_aws_cognito_jwt(
+        &self,
+        tenant_id: &str,
+        aws_cognito_token: &SecretString,
+    ) -> Result<TenantTokenResponse, NamespaceError> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            tenant_id: &'a str,
+            aws_cognito_token: &'a str,
+        }
+        self.call(
+            methods::EXCHANGE_AWS_COGNITO_JWT,
+            None,
+            &Req {
+                tenant_id,
+                aws_cognito_token: aws_cognito_token.expose_secret(),
+            },
+        )
+        .await
+    }
+
+    /// `TrustAWSCognitoIdentityPool`: let `pool` (`<region>:<guid>`) issue tokens via `identity_provider`.
+    pub async fn trust_aws_cognito_identity_pool(
+        &self,
+        bearer: &SecretString,
+        aws_cognito_identity_pool: &str,
+        identity_provider: &str,
+    ) -> Result<(), NamespaceError> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            aws_cognito_identity_pool: &'a str,
+            identity_provider: &'a str,
+        }
+        let body = Req {
+            aws_cognito_identity_pool,
+            identity_provider,
+        };
+        self.retry
+            .run(
+                short_method(methods::TRUST_AWS_COGNITO_IDENTITY_POOL),
+                || async {
+                    // The answer's body is ignored: success is the 200.
+                    self.post_once(
+                        methods::TRUST_AWS_COGNITO_IDENTITY_POOL,
+                        Some(bearer),
+                        &body,
+                    )
+                    .await
+                    .map(|_| ())
+                },
+            )
+            .await
+    }
+
+    /// `GetTenant`: the workspace of the token.
+    pub async fn get_tenant(&self, bearer: &SecretString) -> Result<Tenant, NamespaceError> {
+        #[derive(Serialize)]
+        struct Req {}
+        #[derive(Deserialize)]
+        struct Resp {
+            #[serde(default)]
+            tenant: Tenant,
+        }
+        let resp: Resp = self
+            .call(methods::GET_TENANT, Some(bearer), &Req {})
+            .await?;
+        Ok(resp.tenant)
+    }
+
+    /// GitHub Actions OIDC: `GET {request_url}&audience=…` with the request token; the JWT is `value`.
+    pub async fn fetch_github_oidc_token(
+        &self,
+        request_url: &str,
+        request_token: &SecretString,
+        audience: &str,
+    ) -> Result<SecretString, NamespaceError> {
+        #[derive(Deserialize)]
+        struct Resp {
+            value: SecretString,
+        }
+        let sep = if request_url.contains('?') { '&' } else { '?' };
+        let url = format!("{request_url}{sep}audience={}", percent_encode(audience));
+        let method = methods::GITHUB_TOKEN;
+        self.retry
+            .run("Fetching the GitHub OIDC token", || async {
+                let req = self
+                    .http
+                    .get(&url)
+                    .header(ACCEPT, "application/json")
+                    .bearer_auth(request_token.expose_secret())
+                    .timeout(self.attempt_timeout());
+                let (status, headers, body) = self.send(method, &url, req).await?;
+                if status != 200 {
+                    return Err(read_error(method, status, &headers, &body));
+                }
+                serde_json::from_slice::<Resp>(&body)
+                    .map(|r| r.value)
+                    .map_err(|e| NamespaceError::Unreadable {
+                        method,
+                        detail: e.to_string(),
+                        attempts: 1,
+                    })
+            })
+            .await
+    }
+
+    /// A token spec's metadata endpoint: `GET {metadata_url}/workload_token` (5 s timeout, as nsc).
+    pub async fn fetch_workload_token(
+        &self,
+        metadata_url: &str,
+    ) -> Result<SecretString, NamespaceError> {
+        let url = format!("{}/workload_token", metadata_url.trim_end_matches('/'));
+        let method = methods::WORKLOAD_TOKEN;
+        self.retry
+            .run("Fetching the workload token", || async {
+                let req = self
+                    .http
+                    .get(&url)
+                    .timeout(self.attempt_timeout().min(Duration::from_secs(5)));
+                let (status, headers, body) = self.send(method, &url, req).await?;
+                if status != 200 {
+                    return Err(read_error(method, status, &headers, &body));
+                }
+                let text =
+                    String::from_utf8(body.to_vec()).map_err(|_| NamespaceError::Unreadable {
+                        method,
+                        detail: "the body is not text".into(),
+                        attempts: 1,
+                    })?;
+                Ok(SecretString::from(text.trim().to_string()))
+            })
+            .await
+    }
+
+    /// One API call with retries: POST JSON, read JSON.
+    async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        bearer: Option<&SecretString>,
+        body: &Req,
+    ) -> Result<Resp, NamespaceError> {
+        self.retry
+            .run(short_method(method), || async {
+                let bytes = self.post_once(method, bearer, body).await?;
+                serde_json::from_slice(&bytes).map_err(|e| NamespaceError::Unreadable {
+                    method,
+                    detail: if bytes.is_empty() {
+                        "the body is empty".to_string()
+                    } else {
+                        e.to_string()
+                    },
+                    attempts: 1,
+                })
+            })
+            .await
+    }
+
+    /// One POST; Ok(body) on HTTP 200, else the error read from the answer.
+    async fn post_once<Req: Serialize>(
+        &self,
+        method: &'static str,
+        bearer: Option<&SecretString>,
+        body: &Req,
+    ) -> Result<Vec<u8>, NamespaceError> {
+        let url = format!("{}/{method}", self.endpoint.base());
+        let mut req = self
+            .http
+            .post(&url)
+            .json(body)
+            .timeout(self.attempt_timeout());
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token.expose_secret());
+        }
+        let (status, headers, body) = self.send(method, &url, req).await?;
+        if status == 200 {
+            Ok(body)
+        } else {
+            Err(read_error(method, status, &headers, &body))
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &'static str,
+        url: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(u16, HeaderMap, Vec<u8>), NamespaceError> {
+        let transport = |e: reqwest::Error| NamespaceError::Transport {
+            method,
+            url: strip_query(url),
+            detail: error_chain(&e),
+            attempts: 1,
+        };
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(transport)?.to_vec();
+        Ok((status, headers, body))
+    }
+
+    fn attempt_timeout(&self) -> Duration {
+        self.retry
+            .remaining()
+            .clamp(Duration::from_millis(1), Duration::from_secs(30))
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Reads a non-200 answer in the documented order: `google.rpc.Status` JSON
+/// with a numeric code, the same with a string code, `grpc-status` headers,
+/// then the HTTP status.
+pub fn read_error(
+    method: &'static str,
+    http_status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> NamespaceError {
+    #[derive(Deserialize)]
+    struct Status {
+        code: Option<serde_json::Value>,
+        #[serde(default)]
+        message: String,
+    }
+    let from_body = serde_json::from_slice::<Status>(body).ok().and_then(|s| {
+        let code = match s.code? {
+            serde_json::Value::Number(n) => RpcCode(i32::try_from(n.as_i64()?).ok()?),
+            serde_json::Value::String(name) => RpcCode::from_name(&name)?,
+            _ => return None,
+        };
+        Some((code, s.message))
+    });
+    let from_headers = || {
+        let code = headers
+            .get("grpc-status")?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse::<i32>()
+            .ok()?;
+        let message = headers
+            .get("grpc-message")
+            .and_then(|m| m.to_str().ok())
+            .map(percent_decode)
+            .unwrap_or_default();
+        Some((RpcCode(code), message))
+    };
+    let (code, message, from_status) = match from_body.or_else(from_headers) {
+        Some((code, message)) => (code, message, false),
+        None => {
+            let code = match http_status {
+                401 => RpcCode::UNAUTHENTICATED,
+                403 => RpcCode::PERMISSION_DENIED,
+                404 => RpcCode::NOT_FOUND,
+                429 => RpcCode::RESOURCE_EXHAUSTED,
+                500 => RpcCode::INTERNAL,
+                502..=504 => RpcCode::UNAVAILABLE,
+                _ => RpcCode(2),
+            };
+            let text = String::from_utf8_lossy(body);
+            let text: String = text.trim().chars().take(200).collect();
+            (code, text, true)
+        }
+    };
+    let transient = matches!(code, RpcCode::UNAVAILABLE | RpcCode::RESOURCE_EXHAUSTED | RpcCode::DEADLINE_EXCEEDED)
+        || matches!(http_status, 429 | 502..=504)
+        // A bare 5xx without a status in it is a server or proxy failure: worth another try.
+        || (from_status && (500..600).contains(&http_status));
+    let message = if message.is_empty() {
+        "(no message)".to_string()
+    } else {
+        message
+    };
+    NamespaceError::Api {
+        method,
+        code,
+        message,
+        http_status,
+        transient,
+        attempts: 1,
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn strip_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+/// An error and its sources, joined: "error sending request: connection refused".
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    const M: &str = methods::ISSUE_ID_TOKEN;
+
+    fn api(e: NamespaceError) -> (RpcCode, String, bool) {
+        match e {
+            NamespaceError::Api {
+                code,
+                message,
+                transient,
+                ..
+            } => (code, message, transient),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_read_in_the_documented_order() {
+        let h = HeaderMap::new();
+        assert_eq!(
+            api(read_error(
+                M,
+                403,
+                &h,
+                br#"{"code":16,"message":"bad token"}"#
+            )),
+            (RpcCode::UNAUTHENTICATED, "bad token".into(), false)
+        );
+        assert_eq!(
+            api(read_error(
+                M,
+                500,
+                &h,
+                br#"{"code":"unavailable","message":"later"}"#
+            )),
+            (RpcCode::UNAVAILABLE, "later".into(), true)
+        );
+        let mut h2 = HeaderMap::new();
+        h2.insert("grpc-status", HeaderValue::from_static("7"));
+        h2.insert("grpc-message", HeaderValue::from_static("no%20way"));
+        assert_eq!(
+            api(read_error(M, 200, &h2, b"")),
+            (RpcCode::PERMISSION_DENIED, "no way".into(), false)
+        );
+        // The body wins over the headers.
+        assert_eq!(
+            api(read_error(M, 400, &h2, br#"{"code":3,"message":"x"}"#)).0,
+            RpcCode::INVALID_ARGUMENT
+        );
+        assert_eq!(
+            api(read_error(M, 401, &h, b"nope")).0,
+            RpcCode::UNAUTHENTICATED
+        );
+        assert_eq!(api(read_error(M, 404, &h, b"")).0, RpcCode::NOT_FOUND);
+        assert!(api(read_error(M, 503, &h, b"down")).2);
+        assert!(
+            api(read_error(M, 500, &h, b"oops")).2,
+            "a bare 500 is retried"
+        );
+        assert!(!api(read_error(M, 500, &h, br#"{"code":13,"message":"bug"}"#)).2);
+        assert!(api(read_error(M, 429, &h, b"")).2);
+        assert!(!api(read_error(M, 418, &h, b"")).2);
+    }
+
+    #[test]
+    fn refusals_and_transients_are_told_apart() {
+        let h = HeaderMap::new();
+        assert!(read_error(M, 403, &h, b"").is_refusal());
+        assert!(!read_error(M, 503, &h, b"").is_refusal());
+        assert!(!read_error(M, 500, &h, br#"{"code":13}"#).is_refusal());
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        for attempt in 1..20 {
+            let d = RetryPolicy::backoff(attempt);
+            assert!(d <= Duration::from_secs(5));
+            assert!(d >= Duration::from_millis(250) || attempt == 0);
+        }
+    }
+
+    #[test]
+    fn url_helpers() {
+        assert_eq!(
+            percent_encode("nscloud.dev/inline-token"),
+            "nscloud.dev%2Finline-token"
+        );
+        assert_eq!(percent_decode("a%20b%zz%2"), "a b%zz%2");
+        assert_eq!(strip_query("http://h/p?x=1"), "http://h/p");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn retry_stops_at_max_attempts_and_never_retries_refusals() {
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            deadline: Instant::now() + Duration::from_secs(30),
+        };
+        let mut calls = 0;
+        let err = policy
+            .run("test", || {
+                calls += 1;
+                async { Err::<(), _>(read_error(M, 403, &HeaderMap::new(), b"")) }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(calls, 1);
+        assert!(err.is_refusal());
+        let policy = RetryPolicy {
+            max_attempts: 1,
+            deadline: Instant::now() + Duration::from_secs(30),
+        };
+        let mut calls = 0;
+        let _ = policy
+            .run("test", || {
+                calls += 1;
+                async { Err::<(), _>(read_error(M, 503, &HeaderMap::new(), b"")) }
+            })
+            .await;
+        assert_eq!(calls, 1, "one attempt means no retry");
+        // A deadline that a wait would pass ends the retries at once.
+        let policy = RetryPolicy {
+            max_attempts: 5,
+            deadline: Instant::now() + Duration::from_millis(10),
+        };
+        let mut calls = 0;
+        let _ = policy
+            .run("test", || {
+                calls += 1;
+                async { Err::<(), _>(read_error(M, 503, &HeaderMap::new(), b"")) }
+            })
+            .await;
+        assert_eq!(calls, 1, "no retry when the wait would pass the deadline");
+    }
+}

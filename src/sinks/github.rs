@@ -1,0 +1,181 @@
+//! GitHub Actions: masks first, then `GITHUB_ENV` and `GITHUB_OUTPUT` in
+//! single appends of heredoc blocks, then the job summary. Also the
+//! workflow-command helpers (`::group::`, `::error::`, escaping).
+
+use std::io::Write;
+use std::path::Path;
+
+use super::file::append_once;
+use super::{Handover, SinkError, Var};
+use crate::config::GithubSettings;
+
+/// Escapes workflow-command data: `%`, `\r`, `\n`.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property: data escapes plus `:` and `,`.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Writes workflow-command lines to stdout in one go (the runner reads stdout and stderr).
+pub fn print_commands(lines: &[String]) -> Result<(), SinkError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| SinkError::Stdout(e.to_string()))
+}
+
+/// `::add-mask::` lines for `values` (empty values are skipped: the runner refuses them).
+pub fn mask_lines<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut lines = Vec::new();
+    for v in values {
+        if v.is_empty() || seen.contains(&v) {
+            continue;
+        }
+        seen.push(v);
+        lines.push(format!("::add-mask::{}", escape_data(v)));
+    }
+    lines
+}
+
+/// `NAME<<DELIM\nVALUE\nDELIM\n` blocks with a fresh random delimiter each,
+/// checked not to occur in the name or the value.
+pub fn file_command_blocks(vars: &[Var]) -> Result<String, SinkError> {
+    let mut out = String::new();
+    for v in vars {
+        let value = v.value.expose();
+        let delimiter = (0..3)
+            .map(|_| format!("ghadelimiter_{}", uuid::Uuid::new_v4()))
+            .find(|d| !v.name.contains(d.as_str()) && !value.contains(d.as_str()))
+            .ok_or_else(|| {
+                SinkError::Unsupported(format!("{} contains the file-command delimiter.", v.name))
+            })?;
+        out.push_str(&format!("{}<<{delimiter}\n{value}\n{delimiter}\n", v.name));
+    }
+    Ok(out)
+}
+
+/// Masks, exports, outputs, summary: in that order.
+pub fn deliver(handover: &Handover, github: &GithubSettings) -> Result<(), SinkError> {
+    // 1. Masks before any other line mentions a secret, and before any file holds one.
+    let secrets = handover
+        .env
+        .iter()
+        .chain(&handover.outputs)
+        .filter(|v| v.value.is_secret());
+    let secret_values: Vec<String> = secrets.map(|v| v.value.expose().into_owned()).collect();
+    let masks = mask_lines(
+        secret_values
+            .iter()
+            .map(String::as_str)
+            .chain(handover.extra_masks.iter().map(String::as_str)),
+    );
+    print_commands(&masks)?;
+
+    // 2. GITHUB_ENV: all blocks in one append.
+    if github.export_env {
+        let path = github
+            .env_file
+            .as_deref()
+            .ok_or(SinkError::GithubEnvMissing)?;
+        let blocks = file_command_blocks(&handover.env)?;
+        append(path, "GITHUB_ENV", &blocks)?;
+        let names: Vec<&str> = handover.env.iter().map(|v| v.name).collect();
+        tracing::info!("{} ({} to GITHUB_ENV)", handover.log_line, names.join(", "));
+    } else {
+        tracing::info!("export-env is false: nothing written to GITHUB_ENV");
+    }
+
+    // 3. Outputs.
+    match github.output_file.as_deref() {
+        Some(path) => append(
+            path,
+            "GITHUB_OUTPUT",
+            &file_command_blocks(&handover.outputs)?,
+        )?,
+        None => tracing::warn!("GITHUB_OUTPUT is not set: the step outputs are not set"),
+    }
+
+    // 4. Job summary: cosmetic, so a failure is a warning.
+    if let Some(path) = github.summary_file.as_deref()
+        && let Err(e) = append_once(path, summary_markdown(handover).as_bytes())
+    {
+        tracing::warn!("Could not write the job summary to {}: {e}", path.display());
+    }
+    Ok(())
+}
+
+fn append(path: &Path, what: &'static str, text: &str) -> Result<(), SinkError> {
+    append_once(path, text.as_bytes()).map_err(|detail| SinkError::Write {
+        what,
+        path: path.to_path_buf(),
+        detail,
+    })
+}
+
+/// A short Markdown table; nothing secret.
+pub fn summary_markdown(h: &Handover) -> String {
+    let mut s = format!("### {}\n\n| | |\n|---|---|\n", h.summary_title);
+    for (k, v) in &h.summary {
+        s.push_str(&format!(
+            "| {k} | `{}` |\n",
+            v.replace('|', "\\|").replace('`', "'")
+        ));
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sinks::Value;
+    use secrecy::SecretString;
+
+    #[test]
+    fn escaping_follows_the_runner() {
+        assert_eq!(escape_data("a%b\r\nc:d,e"), "a%25b%0D%0Ac:d,e");
+        assert_eq!(escape_property("a%b\r\nc:d,e"), "a%25b%0D%0Ac%3Ad%2Ce");
+    }
+
+    #[test]
+    fn blocks_use_fresh_delimiters() {
+        let vars = vec![
+            Var {
+                name: "A",
+                value: Value::Secret(SecretString::from("x\ny".to_string())),
+            },
+            Var {
+                name: "B",
+                value: Value::Plain("z".into()),
+            },
+        ];
+        let text = file_command_blocks(&vars).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 7);
+        let d1 = lines[0].strip_prefix("A<<").unwrap();
+        assert!(d1.starts_with("ghadelimiter_"));
+        assert_eq!(lines[1..4], ["x", "y", d1]);
+        let d2 = lines[4].strip_prefix("B<<").unwrap();
+        assert_ne!(d1, d2);
+        assert_eq!(lines[5..7], ["z", d2]);
+    }
+
+    #[test]
+    fn masks_skip_empty_and_duplicates() {
+        assert_eq!(
+            mask_lines(["a", "", "a", "b\nc"]),
+            vec!["::add-mask::a", "::add-mask::b%0Ac"]
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Shared helpers for the integration tests: the binary, action.yml, the
+//! step env that points the action at the emulator, and result checks that
+//! never print a secret.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use aws_sdk_cognitoidentity::config::{BehaviorVersion, Credentials, Region};
+use ns_federate_emulator::runner::StepResult;
+use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_TENANT, Emulator};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_ns-federate");
+
+/// The action contract.
+pub fn action_yml() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml"))
+}
+
+/// The binary as a path.
+pub fn bin() -> &'static Path {
+    Path::new(BIN)
+}
+
+/// One hour.
+pub const HOUR: Duration = Duration::from_secs(3600);
+
+/// Step env pointing Namespace and AWS at the emulator, and the runner's
+/// token path at a file that does not exist (the host's must not leak in).
+pub fn emulator_env(emu: &Emulator) -> Vec<(String, String)> {
+    vec![
+        ("NSC_IAM_ENDPOINT".into(), emu.url()),
+        ("AWS_ENDPOINT_URL".into(), emu.url()),
+        (
+            "NS_FEDERATE_RUNNER_TOKEN_PATH".into(),
+            "/nonexistent/ns-federate-test/token.json".into(),
+        ),
+    ]
+}
+
+/// Borrows owned pairs as `(&str, &str)`.
+pub fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, s)| (k.as_str(), s.as_str())).collect()
+}
+
+/// A valid tenant token of the emulator's default tenant.
+pub fn tenant_token(emu: &Emulator) -> String {
+    emu.tenant_token(DEFAULT_TENANT, None, HOUR)
+}
+
+/// The value a step wrote to GITHUB_ENV for `name` (last one wins).
+pub fn env_value<'a>(r: &'a StepResult, name: &str) -> Option<&'a str> {
+    r.env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The three AWS credential values from GITHUB_ENV; panics (without values) when one is missing.
+pub fn aws_creds(r: &StepResult) -> (String, String, String) {
+    let get = |n: &str| {
+        env_value(r, n)
+            .unwrap_or_else(|| panic!("{n} not in GITHUB_ENV"))
+            .to_string()
+    };
+    (
+        get("AWS_ACCESS_KEY_ID"),
+        get("AWS_SECRET_ACCESS_KEY"),
+        get("AWS_SESSION_TOKEN"),
+    )
+}
+
+/// Asserts success, showing the (redacted) output otherwise.
+pub fn assert_ok(r: &StepResult, secrets: &[&str]) {
+    assert!(
+        r.code == 0,
+        "exit {}:\n{}",
+        r.code,
+        r.redacted_output(secrets)
+    );
+}
+
+/// Asserts the exit code and that the output contains each needle.
+pub fn assert_fails(r: &StepResult, code: i32, needles: &[&str]) {
+    let out = r.redacted_output(&[]);
+    assert!(
+        r.code == code,
+        "expected exit {code}, got {}:\n{out}",
+        r.code
+    );
+    for n in needles {
+        assert!(out.contains(n), "output lacks {n:?}:\n{out}");
+    }
+}
+
+/// Proves credentials work against the emulator: a SigV4-signed Cognito call
+/// succeeds only with the exact key id, secret and session token STS issued.
+pub fn credentials_are_the_ones_sts_issued(
+    emu: &Emulator,
+    key_id: &str,
+    secret: &str,
+    token: &str,
+) -> bool {
+    let config = aws_sdk_cognitoidentity::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emu.url())
+        .credentials_provider(Credentials::new(
+            key_id,
+            secret,
+            Some(token.to_string()),
+            None,
+            "test",
+        ))
+        .build();
+    let client = aws_sdk_cognitoidentity::Client::from_conf(config);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(
+            client
+                .get_open_id_token_for_developer_identity()
+                .identity_pool_id(DEFAULT_POOL)
+                .logins("namespace.so", DEFAULT_TENANT)
+                .send(),
+        )
+        .is_ok()
+}
+
+/// A plain command of the binary with a clean, loopback-only environment.
+pub fn cli(emu: &Emulator, home: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in emulator_env(emu) {
+        cmd.env(k, v);
+    }
+    cmd
+}
