@@ -70,8 +70,11 @@ pub(super) fn exchange_settings(
     let tenant_id = tenant(layer)?;
     let ensure = parse_opt(layer.ensure_valid_for.as_ref(), parse_ensure)?;
     let destination = destination(layer, env, is_action)?;
+    // As aws-config: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns the variables off.
+    let ignore = env.is_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     let endpoint = ["AWS_ENDPOINT_URL_COGNITO_IDENTITY", "AWS_ENDPOINT_URL"]
         .into_iter()
+        .filter(|_| !ignore)
         .find_map(|name| {
             env.get(name).map(|v| Raw {
                 value: v.to_string(),
