@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -142,18 +143,84 @@ impl Job {
         inputs: &[(&str, &str)],
         step_env: &[(&str, &str)],
     ) -> StepResult {
-        let mut env: Vec<(String, String)> = Vec::new();
-        env.extend(step_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        env.extend(action_inputs_env(action_yml, inputs));
-        // runs.env applies only where nothing earlier set the name.
-        for (k, v) in runs_env(action_yml) {
-            if !self.env.contains_key(&k) && !env.iter().any(|(n, _)| *n == k) {
-                env.push((k, v));
-            }
-        }
+        let env = self.action_step_env(action_yml, inputs, step_env);
         let mut cmd = Command::new(bin);
         cmd.arg("action");
         self.run(cmd, env, Vec::new())
+    }
+
+    /// Runs a Docker action as the runner does (`docker run` of the image with
+    /// the job's directories mounted under `/github`), emulated with a chroot
+    /// into `container`'s root file system: the entrypoint is resolved inside
+    /// it, env is the image's env overlaid by the runner's (container paths),
+    /// and the cwd is `/github/workspace`. Needs root; panics otherwise.
+    ///
+    /// A chroot cannot see the job's host directories, so the container's
+    /// `/github/*` are the directories of the same name in the root file
+    /// system: put files the action should find under
+    /// `container.host_path("/github/workspace")`, not [`Job::dir`]. Values
+    /// exported through `GITHUB_ENV` reach later steps as usual.
+    pub fn run_container_action(
+        &mut self,
+        container: &Container,
+        action_yml: &Path,
+        inputs: &[(&str, &str)],
+        step_env: &[(&str, &str)],
+    ) -> StepResult {
+        require_root();
+        // Absolute, since the chroot happens after the chdir into the workspace.
+        let rootfs = &container
+            .rootfs
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("the root file system {}: {e}", container.rootfs.display()));
+        for mount in RUNNER_MOUNTS {
+            let dir = container.host_path(mount);
+            assert!(
+                dir.is_dir(),
+                "{} has no {mount}: lay the root file system out with runner::scratch_rootfs",
+                rootfs.display()
+            );
+        }
+        let (program, args) = container
+            .entrypoint
+            .split_first()
+            .expect("the container's entrypoint is empty");
+        // Async-signal-safety of the pre_exec below: std converts a path of
+        // fewer than 384 bytes on the stack, so the child never allocates.
+        assert!(
+            rootfs.as_os_str().len() < 300,
+            "the root file system path is too long for a chroot from pre_exec: {}",
+            rootfs.display()
+        );
+
+        let files = FileCommands::create(&container.host_path("/github/file_commands"));
+        let view = StepView {
+            files: files.seen_from(|f| format!("/github/file_commands/{f}")),
+            workspace: "/github/workspace".into(),
+            home: "/github/home".into(),
+            runner_temp: "/github/runner_temp".into(),
+        };
+        let step_env = self.action_step_env(action_yml, inputs, step_env);
+        // The image's ENV (and Docker's default PATH) first: `docker run -e` wins.
+        let base = container
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), OsString::from(v)))
+            .collect();
+        let env = self.build_env(base, &step_env, &[], &view);
+
+        let mut cmd = Command::new(program);
+        cmd.args(args).env_clear().envs(env);
+        // The cwd is entered before pre_exec runs, so it stays the workspace
+        // once the root moves; the entrypoint is then resolved in the new root.
+        cmd.current_dir(rootfs.join("github/workspace"));
+        let new_root = rootfs.clone();
+        // SAFETY: the closure only makes the chroot(2) syscall (no allocation,
+        // no lock), which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || std::os::unix::fs::chroot(&new_root));
+        }
+        self.execute(cmd, &files)
     }
 
     /// Runs a later `run:` step (any command) with the job env applied and the
@@ -173,6 +240,79 @@ impl Job {
         self.run(cmd, step_env, removed)
     }
 
+    /// The step-level env of an action: step `env:`, then `INPUT_*` from
+    /// action.yml, then `runs.env` where nothing earlier set the name.
+    fn action_step_env(
+        &self,
+        action_yml: &Path,
+        inputs: &[(&str, &str)],
+        step_env: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = Vec::new();
+        env.extend(step_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.extend(action_inputs_env(action_yml, inputs));
+        for (k, v) in runs_env(action_yml) {
+            if !self.env.contains_key(&k) && !env.iter().any(|(n, _)| *n == k) {
+                env.push((k, v));
+            }
+        }
+        env
+    }
+
+    /// The whole env of a step, in the runner's order (later wins): `base`
+    /// (PATH on the host, the image's env in a container), the job env, the
+    /// step env, names the step removes, then the runner's own variables with
+    /// paths as the step sees them.
+    fn build_env(
+        &self,
+        base: Vec<(String, OsString)>,
+        step_env: &[(String, String)],
+        removed: &[String],
+        view: &StepView,
+    ) -> BTreeMap<String, OsString> {
+        let mut env: BTreeMap<String, OsString> = base.into_iter().collect();
+        for (k, v) in self.env.iter().chain(step_env.iter().map(|(k, v)| (k, v))) {
+            env.insert(k.clone(), v.into());
+        }
+        for k in removed {
+            env.remove(k);
+        }
+        let fixed: [(&str, &str); 14] = [
+            ("GITHUB_ACTIONS", "true"),
+            ("CI", "true"),
+            ("GITHUB_ENV", &view.files.env),
+            ("GITHUB_OUTPUT", &view.files.output),
+            ("GITHUB_STEP_SUMMARY", &view.files.summary),
+            ("GITHUB_PATH", &view.files.path),
+            ("GITHUB_STATE", &view.files.state),
+            ("GITHUB_WORKSPACE", &view.workspace),
+            ("HOME", &view.home),
+            ("RUNNER_TEMP", &view.runner_temp),
+            ("RUNNER_OS", "Linux"),
+            ("GITHUB_REPOSITORY", "octo/demo"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            // Tests must never reach the EC2 metadata service.
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        for (k, v) in fixed {
+            env.insert(k.to_string(), v.into());
+        }
+        env
+    }
+
+    /// PATH of a host step: `GITHUB_PATH` additions, then the test's own PATH.
+    fn host_path(&self) -> OsString {
+        let mut path: Vec<OsString> = self.path_prefix.iter().map(OsString::from).collect();
+        if let Some(p) = std::env::var_os("PATH") {
+            path.push(p);
+        }
+        std::env::join_paths(
+            path.iter()
+                .flat_map(|p| std::env::split_paths(p).collect::<Vec<_>>()),
+        )
+        .expect("join PATH")
+    }
+
     fn run(
         &mut self,
         mut cmd: Command,
@@ -180,75 +320,38 @@ impl Job {
         removed: Vec<String>,
     ) -> StepResult {
         let root = self.root.path().to_path_buf();
-        let id = uuid::Uuid::new_v4();
-        let fc = root.join("file_commands");
-        let env_file = fc.join(format!("set_env_{id}"));
-        let output_file = fc.join(format!("set_output_{id}"));
-        let summary_file = fc.join(format!("step_summary_{id}"));
-        let path_file = fc.join(format!("add_path_{id}"));
-        let state_file = fc.join(format!("save_state_{id}"));
-        for f in [
-            &env_file,
-            &output_file,
-            &summary_file,
-            &path_file,
-            &state_file,
-        ] {
-            std::fs::write(f, "").unwrap_or_else(|e| panic!("create {}: {e}", f.display()));
-        }
-
-        let mut path: Vec<OsString> = self.path_prefix.iter().map(OsString::from).collect();
-        if let Some(p) = std::env::var_os("PATH") {
-            path.push(p);
-        }
-        let path = std::env::join_paths(
-            path.iter()
-                .flat_map(|p| std::env::split_paths(p).collect::<Vec<_>>()),
-        )
-        .expect("join PATH");
-
-        cmd.env_clear();
-        cmd.env("PATH", path);
-        cmd.envs(&self.env);
-        for (k, v) in &step_env {
-            cmd.env(k, v);
-        }
-        for k in &removed {
-            cmd.env_remove(k);
-        }
+        let files = FileCommands::create(&root.join("file_commands"));
         let s = |p: &Path| p.to_string_lossy().into_owned();
-        let fixed: [(&str, String); 14] = [
-            ("GITHUB_ACTIONS", "true".into()),
-            ("CI", "true".into()),
-            ("GITHUB_ENV", s(&env_file)),
-            ("GITHUB_OUTPUT", s(&output_file)),
-            ("GITHUB_STEP_SUMMARY", s(&summary_file)),
-            ("GITHUB_PATH", s(&path_file)),
-            ("GITHUB_STATE", s(&state_file)),
-            ("GITHUB_WORKSPACE", s(&self.workspace)),
-            ("HOME", s(&root.join("home"))),
-            ("RUNNER_TEMP", s(&root.join("runner_temp"))),
-            ("RUNNER_OS", "Linux".into()),
-            ("GITHUB_REPOSITORY", "octo/demo".into()),
-            ("GITHUB_SERVER_URL", "https://github.com".into()),
-            // Tests must never reach the EC2 metadata service.
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ];
-        for (k, v) in fixed {
-            cmd.env(k, v);
-        }
+        let view = StepView {
+            files: files.seen_from(|f| s(&root.join("file_commands").join(f))),
+            workspace: s(&self.workspace),
+            home: s(&root.join("home")),
+            runner_temp: s(&root.join("runner_temp")),
+        };
+        let base = vec![("PATH".to_string(), self.host_path())];
+        let env = self.build_env(base, &step_env, &removed, &view);
+        cmd.env_clear();
+        cmd.envs(env);
         if cmd.get_current_dir().is_none() {
             cmd.current_dir(&self.workspace);
         }
+        self.execute(cmd, &files)
+    }
 
+    /// Runs the prepared step to its end and reads its results back as the
+    /// runner does once the step has exited.
+    fn execute(&mut self, mut cmd: Command, files: &FileCommands) -> StepResult {
         // One pipe for both streams, as the runner reads them: keeps write order.
         let (mut reader, writer) = std::io::pipe().expect("create a pipe for the step's output");
         let writer2 = writer.try_clone().expect("duplicate the pipe's write end");
         cmd.stdin(Stdio::null()).stdout(writer).stderr(writer2);
         let program = cmd.get_program().to_string_lossy().into_owned();
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the step {program}: {e}"));
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                panic!("start the step {program}: {e} (a container step needs root for chroot)")
+            }
+            panic!("start the step {program}: {e}")
+        });
         // Drop our copies of the write end, or the read below never sees EOF.
         drop(cmd);
         let reading = std::thread::spawn(move || {
@@ -281,7 +384,7 @@ impl Job {
         };
         let mut env_file_error = None;
         // Like the runner: pairs before a parse error are already applied.
-        let (env, err) = parse_pairs(&read(&env_file));
+        let (env, err) = parse_pairs(&read(&files.env));
         if let Some(err) = err {
             env_file_error = Some(err);
         }
@@ -291,14 +394,14 @@ impl Job {
                 self.env.insert(k.clone(), v.clone());
             }
         }
-        let (out_pairs, err) = parse_pairs(&read(&output_file));
+        let (out_pairs, err) = parse_pairs(&read(&files.output));
         if let Some(err) = err {
             env_file_error.get_or_insert(format!("GITHUB_OUTPUT: {err}"));
         }
         let outputs = out_pairs.into_iter().collect();
-        let summary = read(&summary_file);
+        let summary = read(&files.summary);
         // GITHUB_PATH: one directory per line, prepended for later steps.
-        for line in read(&path_file).lines() {
+        for line in read(&files.path).lines() {
             let line = line.trim();
             if !line.is_empty() {
                 self.path_prefix.insert(0, line.to_string());
@@ -313,6 +416,284 @@ impl Job {
             outputs,
             summary,
             env_file_error,
+        }
+    }
+}
+
+/// The runner's mounts of a Docker action's container, as directories in the
+/// root file system (`/var/run/docker.sock` is left out: the action needs no Docker).
+pub const RUNNER_MOUNTS: [&str; 5] = [
+    "/github/home",
+    "/github/workspace",
+    "/github/file_commands",
+    "/github/workflow",
+    "/github/runner_temp",
+];
+
+/// Docker's PATH for an image that sets none (a `FROM scratch` image).
+const DOCKER_DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A container image unpacked into a directory, as `run_container_action`
+/// runs it: a chroot into `rootfs` stands in for `docker run`.
+#[derive(Debug, Clone)]
+pub struct Container {
+    /// Root file system on the host; holds the runner's mount points too.
+    pub rootfs: PathBuf,
+    /// Exec-form `ENTRYPOINT`, resolved inside `rootfs`.
+    pub entrypoint: Vec<String>,
+    /// The image's env (`ENV` lines, and Docker's default PATH when none).
+    pub env: Vec<(String, String)>,
+}
+
+impl Container {
+    /// Reads `ENTRYPOINT` (exec form only: a scratch image has no shell) and
+    /// `ENV` of the Dockerfile's final stage, for an image unpacked at `rootfs`.
+    pub fn from_dockerfile(rootfs: PathBuf, dockerfile: &Path) -> Container {
+        let mut entrypoint = None;
+        let mut env: Vec<(String, String)> = Vec::new();
+        for (instr, rest) in &dockerfile_final_stage(dockerfile) {
+            match instr.as_str() {
+                "ENTRYPOINT" => {
+                    let list: Vec<String> = serde_json::from_str(rest).unwrap_or_else(|_| {
+                        panic!(
+                            "{}: the final stage's ENTRYPOINT must be exec form (a JSON list): a scratch image has no shell; got {rest}",
+                            dockerfile.display()
+                        )
+                    });
+                    entrypoint = Some(list);
+                }
+                "ENV" => {
+                    for (k, v) in parse_env_instruction(rest) {
+                        env.retain(|(n, _)| *n != k);
+                        env.push((k, v));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !env.iter().any(|(k, _)| k == "PATH") {
+            env.insert(0, ("PATH".into(), DOCKER_DEFAULT_PATH.into()));
+        }
+        let entrypoint = entrypoint.unwrap_or_else(|| {
+            panic!(
+                "{}: the final stage has no ENTRYPOINT",
+                dockerfile.display()
+            )
+        });
+        assert!(
+            !entrypoint.is_empty(),
+            "{}: the ENTRYPOINT is empty",
+            dockerfile.display()
+        );
+        Container {
+            rootfs,
+            entrypoint,
+            env,
+        }
+    }
+
+    /// The host path of `container_path` (absolute, as seen in the container).
+    pub fn host_path(&self, container_path: &str) -> PathBuf {
+        self.rootfs.join(container_path.trim_start_matches('/'))
+    }
+}
+
+/// The instructions of a Dockerfile's final stage, from its `FROM` on, as
+/// (upper-cased instruction, arguments); comments dropped, `\` continuations joined.
+pub fn dockerfile_final_stage(dockerfile: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(dockerfile)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dockerfile.display()));
+    let mut lines = Vec::new();
+    let mut logical = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || (logical.is_empty() && trimmed.is_empty()) {
+            continue;
+        }
+        match trimmed.strip_suffix('\\') {
+            Some(head) => {
+                logical.push_str(head);
+                logical.push(' ');
+            }
+            None => {
+                logical.push_str(trimmed);
+                lines.push(std::mem::take(&mut logical));
+            }
+        }
+    }
+    let mut stage: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        let (instr, rest) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
+        let instr = instr.to_ascii_uppercase();
+        if instr == "FROM" {
+            stage.clear();
+        }
+        stage.push((instr, rest.trim().to_string()));
+    }
+    assert!(
+        stage.first().is_some_and(|(i, _)| i == "FROM"),
+        "{} has no FROM",
+        dockerfile.display()
+    );
+    stage
+}
+
+/// `ENV K=V K2="V 2"` or the legacy `ENV K V`.
+fn parse_env_instruction(rest: &str) -> Vec<(String, String)> {
+    let Some(first) = rest.split_whitespace().next() else {
+        return Vec::new();
+    };
+    if !first.contains('=') {
+        let (k, v) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        return vec![(k.to_string(), v.trim().to_string())];
+    }
+    let mut pairs = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=') {
+            key.push(c);
+        }
+        if key.is_empty() || chars.next().is_none() {
+            break;
+        }
+        let mut value = String::new();
+        match chars.peek() {
+            Some('"') => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => value.extend(chars.next()),
+                        '"' => break,
+                        c => value.push(c),
+                    }
+                }
+            }
+            _ => {
+                // Outside quotes a backslash escapes the next character too.
+                while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                    match c {
+                        '\\' => value.extend(chars.next()),
+                        c => value.push(c),
+                    }
+                }
+            }
+        }
+        pairs.push((key, value));
+    }
+    pairs
+}
+
+/// Lays out what a Dockerfile's final stage `FROM scratch` +
+/// `COPY --from=build /rootfs/ /` holds, at `dir`: `/ns-federate` (0755), the
+/// CA bundle at `/etc/ssl/certs/ca-certificates.crt` (0644) and an empty
+/// `/tmp` (1777); plus the runner's empty mount points under `/github`.
+/// Nothing else: no shell, no libc, no `/dev`, no `/proc`.
+pub fn scratch_rootfs(dir: &Path, static_binary: &Path, ca_bundle: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", p.display()));
+    };
+    // Modes set one by one (as `install -D -m` and `install -d` leave them),
+    // so the layout does not depend on the umask.
+    let mkdir = |to: &str, mode: u32| {
+        let d = dir.join(to);
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("create {}: {e}", d.display()));
+        chmod(&d, mode);
+    };
+    let install = |from: &Path, to: &str, mode: u32| {
+        let dest = dir.join(to);
+        std::fs::copy(from, &dest)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), dest.display()));
+        chmod(&dest, mode);
+    };
+    for d in ["etc", "etc/ssl", "etc/ssl/certs", "github"] {
+        mkdir(d, 0o755);
+    }
+    install(static_binary, "ns-federate", 0o755);
+    install(ca_bundle, "etc/ssl/certs/ca-certificates.crt", 0o644);
+    mkdir("tmp", 0o1777);
+    for mount in RUNNER_MOUNTS {
+        mkdir(mount.trim_start_matches('/'), 0o755);
+    }
+}
+
+/// Panics unless this process may chroot (effective uid 0).
+fn require_root() {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .expect("read /proc/self/status to check for root");
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("no Uid line in /proc/self/status");
+    assert!(
+        euid == "0",
+        "the scratch-image check needs root for chroot (effective uid is {euid}): run the tests as root, e.g. `sudo -E env PATH=\"$PATH\" cargo test --test scratch_image`"
+    );
+}
+
+/// The file-command files of one step, as host paths.
+struct FileCommands {
+    env: PathBuf,
+    output: PathBuf,
+    summary: PathBuf,
+    path: PathBuf,
+    state: PathBuf,
+}
+
+/// The same files as the step sees them.
+struct FileCommandNames {
+    env: String,
+    output: String,
+    summary: String,
+    path: String,
+    state: String,
+}
+
+/// Where a step sees the job's directories: host paths for a host step,
+/// `/github/...` in a container.
+struct StepView {
+    files: FileCommandNames,
+    workspace: String,
+    home: String,
+    runner_temp: String,
+}
+
+impl FileCommands {
+    /// Creates the five empty files with the runner's names in `dir`.
+    fn create(dir: &Path) -> FileCommands {
+        let id = uuid::Uuid::new_v4();
+        let files = FileCommands {
+            env: dir.join(format!("set_env_{id}")),
+            output: dir.join(format!("set_output_{id}")),
+            summary: dir.join(format!("step_summary_{id}")),
+            path: dir.join(format!("add_path_{id}")),
+            state: dir.join(format!("save_state_{id}")),
+        };
+        for f in [
+            &files.env,
+            &files.output,
+            &files.summary,
+            &files.path,
+            &files.state,
+        ] {
+            std::fs::write(f, "").unwrap_or_else(|e| panic!("create {}: {e}", f.display()));
+        }
+        files
+    }
+
+    /// The files' paths as the step sees them, from each file's name.
+    fn seen_from(&self, at: impl Fn(&str) -> String) -> FileCommandNames {
+        let name = |p: &Path| at(&p.file_name().expect("a file name").to_string_lossy());
+        FileCommandNames {
+            env: name(&self.env),
+            output: name(&self.output),
+            summary: name(&self.summary),
+            path: name(&self.path),
+            state: name(&self.state),
         }
     }
 }
@@ -670,6 +1051,96 @@ mod tests {
         let outs = declared_outputs(&action_yml());
         assert!(outs.contains(&"aws-account-id".to_string()));
         assert!(outs.contains(&"aws-session-token".to_string()));
+    }
+
+    #[test]
+    fn container_from_the_repo_dockerfile() {
+        let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Dockerfile");
+        let c = Container::from_dockerfile(PathBuf::from("/r"), &dockerfile);
+        assert_eq!(c.entrypoint, ["/ns-federate", "action"]);
+        assert!(c.env.contains(&(
+            "SSL_CERT_FILE".into(),
+            "/etc/ssl/certs/ca-certificates.crt".into()
+        )));
+        assert!(c.env.contains(&("PATH".into(), DOCKER_DEFAULT_PATH.into())));
+        assert_eq!(
+            c.host_path("/github/workspace"),
+            Path::new("/r/github/workspace")
+        );
+        let stage = dockerfile_final_stage(&dockerfile);
+        assert_eq!(stage[0], ("FROM".into(), "scratch".into()));
+    }
+
+    #[test]
+    fn dockerfile_stages_continuations_and_env_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(
+            &path,
+            "FROM a AS b\nRUN x \\\n  && y\nENTRYPOINT [\"/old\"]\n\n# c\nfrom scratch\nENV A=1 B=\"two words\" \\\n C=\\\"q\nENV D legacy value\nENV A=3\nENTRYPOINT [\"/bin\", \"x\"]\n",
+        )
+        .unwrap();
+        let stage = dockerfile_final_stage(&path);
+        assert_eq!(stage.len(), 5, "{stage:?}");
+        let c = Container::from_dockerfile(dir.path().into(), &path);
+        assert_eq!(c.entrypoint, ["/bin", "x"]);
+        let env: BTreeMap<_, _> = c.env.into_iter().collect();
+        assert_eq!(env["A"], "3");
+        assert_eq!(env["B"], "two words");
+        assert_eq!(env["C"], "\"q");
+        assert_eq!(env["D"], "legacy value");
+        assert_eq!(env["PATH"], DOCKER_DEFAULT_PATH);
+    }
+
+    #[test]
+    #[should_panic(expected = "exec form")]
+    fn shell_form_entrypoint_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(&path, "FROM scratch\nENTRYPOINT /ns-federate action\n").unwrap();
+        Container::from_dockerfile(dir.path().into(), &path);
+    }
+
+    #[test]
+    fn scratch_rootfs_holds_only_the_final_stage_and_mount_points() {
+        use std::os::unix::fs::PermissionsExt;
+        let src = tempfile::tempdir().unwrap();
+        let (bin, ca) = (src.path().join("bin"), src.path().join("ca.crt"));
+        std::fs::write(&bin, "ELF").unwrap();
+        std::fs::write(&ca, "PEM").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        scratch_rootfs(root.path(), &bin, &ca);
+        let mut found = Vec::new();
+        let mut todo = vec![root.path().to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let mode = std::fs::symlink_metadata(&p).unwrap().permissions().mode() & 0o7777;
+                let rel = p.strip_prefix(root.path()).unwrap().display().to_string();
+                found.push(format!("{rel} {mode:o}"));
+                if p.is_dir() {
+                    todo.push(p);
+                }
+            }
+        }
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "etc 755",
+                "etc/ssl 755",
+                "etc/ssl/certs 755",
+                "etc/ssl/certs/ca-certificates.crt 644",
+                "github 755",
+                "github/file_commands 755",
+                "github/home 755",
+                "github/runner_temp 755",
+                "github/workflow 755",
+                "github/workspace 755",
+                "ns-federate 755",
+                "tmp 1777",
+            ]
+        );
     }
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG";

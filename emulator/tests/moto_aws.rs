@@ -119,3 +119,76 @@ fn moto_answers_get_open_id_token_for_developer_identity() {
         "no IdentityId in the answer"
     );
 }
+
+/// What a credentials answer looks like, with the values themselves left out.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    key_prefix: String,
+    key_len: usize,
+    secret_len: usize,
+    session_token_long: bool,
+    lifetime_secs: i64,
+    assumed_role_arn: String,
+    assumed_role_id_suffix: String,
+}
+
+fn assume_with_sdk(endpoint: &str, token: &str) -> Shape {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .build();
+    let out = runtime()
+        .block_on(
+            aws_sdk_sts::Client::from_conf(conf)
+                .assume_role_with_web_identity()
+                .role_arn(ns_federate_emulator::DEFAULT_ROLE_ARN)
+                .role_session_name("nsc.tenant=tnt_emulator01")
+                .web_identity_token(token)
+                .duration_seconds(1800)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("AssumeRoleWithWebIdentity against {endpoint}: {e:?}"));
+    let creds = out.credentials().expect("credentials in the answer");
+    let user = out.assumed_role_user().expect("AssumedRoleUser");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    Shape {
+        key_prefix: creds.access_key_id()[..4].to_string(),
+        key_len: creds.access_key_id().len(),
+        secret_len: creds.secret_access_key().len(),
+        session_token_long: creds.session_token().len() > 100,
+        // rounded to the minute: the two answers are a few ms apart
+        lifetime_secs: (creds.expiration().secs() - now + 30) / 60 * 60,
+        assumed_role_arn: user.arn().to_string(),
+        assumed_role_id_suffix: user
+            .assumed_role_id()
+            .split_once(':')
+            .map(|(_, s)| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn sdk_gets_the_same_shaped_credentials_from_the_emulator_and_from_moto() {
+    let emulator = ns_federate_emulator::Emulator::start();
+    let moto = Moto::start();
+    // A token the emulator's STS accepts (signed by its issuer, trusted by the role); moto takes any.
+    let token = emulator.id_token(
+        ns_federate_emulator::DEFAULT_TENANT,
+        "sts.amazonaws.com",
+        std::time::Duration::from_secs(600),
+    );
+    let from_emulator = assume_with_sdk(&emulator.url(), &token);
+    let from_moto = assume_with_sdk(&moto.url(), &token);
+    assert_eq!(from_emulator, from_moto);
+    assert_eq!(from_emulator.key_prefix, "ASIA");
+    assert_eq!(from_emulator.secret_len, 40);
+    assert_eq!(from_emulator.lifetime_secs, 1800);
+    assert_eq!(
+        from_emulator.assumed_role_arn,
+        "arn:aws:sts::123456789012:assumed-role/ns-federate-test/nsc.tenant=tnt_emulator01"
+    );
+}

@@ -7,9 +7,33 @@ pub mod trust_policy;
 
 use std::fmt;
 
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use secrecy::SecretString;
 
+use crate::config::Endpoint;
 use crate::timestamp::Timestamp;
+
+/// For a cleartext (loopback-only) endpoint, an HTTP client with an empty
+/// trust store: the SDK's default client reads every system root certificate
+/// at start-up, work that a plain `http` call never uses.
+pub(crate) fn http_client_for(endpoint: Option<&Endpoint>) -> Option<SharedHttpClient> {
+    if !endpoint?.base().starts_with("http://") {
+        return None;
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty())
+        .build()
+        .expect("an empty trust store is a valid TLS context");
+    Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    )
+}
 
 /// Temporary AWS credentials. Debug output is redacted.
 #[derive(Clone)]

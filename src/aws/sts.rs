@@ -239,6 +239,9 @@ impl StsClient {
                     .connect_timeout(Duration::from_secs(10))
                     .build(),
             );
+        if let Some(client) = super::http_client_for(endpoint) {
+            builder = builder.http_client(client);
+        }
         if let Some(endpoint) = endpoint {
             builder = builder.endpoint_url(endpoint.base());
         }

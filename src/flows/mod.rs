@@ -42,7 +42,7 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
     };
     match &config.command {
         Command::AssumeRole(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry)?;
+            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let sts = StsClient::new(
                 &settings.sts_region,
                 settings.sts_endpoint.as_ref(),
@@ -56,7 +56,7 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
             Ok(Outcome::AssumedRole(assumed))
         }
         Command::CognitoExchange(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry)?;
+            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let exchange = cognito_exchange::run(
                 settings,
                 config.namespace.tokens.spec.as_ref(),
@@ -73,13 +73,13 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
             })
         }
         Command::TrustPool(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry)?;
+            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let trusted = trust::trust_pool(settings, &config.namespace.tokens, &namespace).await?;
             Ok(Outcome::PoolTrusted(trusted))
         }
         Command::TrustPolicy(settings) => Ok(Outcome::TrustPolicy(trust::trust_policy(settings))),
         Command::WebIdentity(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry)?;
+            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let w = web_identity::run(settings, &config.namespace.tokens, &namespace).await?;
             Ok(Outcome::WebIdentity(w))
         }

@@ -3,6 +3,7 @@
 //! transient failures only, bounded by attempts and by the run's deadline.
 
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, HeaderMap};
@@ -91,12 +92,47 @@ pub struct TenantTokenResponse {
     pub tenant: Option<Tenant>,
 }
 
-/// The Namespace API, on one connection pool.
+/// The Namespace API, on one connection pool per scheme.
 #[derive(Clone, Debug)]
 pub struct NamespaceClient {
-    http: reqwest::Client,
+    http: Arc<HttpClients>,
     endpoint: Endpoint,
     retry: RetryPolicy,
+}
+
+/// reqwest clients built on first use, so that TLS roots are loaded only when
+/// an `https` URL is called (a loopback `http` endpoint needs none).
+#[derive(Debug, Default)]
+struct HttpClients {
+    plain: OnceLock<Result<reqwest::Client, String>>,
+    tls: OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl HttpClients {
+    fn for_url(&self, method: &'static str, url: &str) -> Result<&reqwest::Client, NamespaceError> {
+        let tls = !url.starts_with("http://");
+        let cell = if tls { &self.tls } else { &self.plain };
+        let builder = || {
+            let builder = reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(Duration::from_secs(10));
+            // No roots at all for cleartext: nothing to verify, nothing to read from disk.
+            let builder = if tls {
+                builder
+            } else {
+                builder.tls_certs_only([])
+            };
+            builder.build().map_err(|e| error_chain(&e))
+        };
+        cell.get_or_init(builder)
+            .as_ref()
+            .map_err(|detail| NamespaceError::Transport {
+                method,
+                url: strip_query(url),
+                detail: detail.clone(),
+                attempts: 1,
+            })
+    }
 }
 
 /// The methods this client calls.
@@ -123,22 +159,12 @@ pub mod methods {
 
 impl NamespaceClient {
     /// Builds the client (one connection pool for every call of the run).
-    pub fn new(endpoint: Endpoint, retry: RetryPolicy) -> Result<Self, NamespaceError> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| NamespaceError::Transport {
-                method: "client",
-                url: endpoint.to_string(),
-                detail: error_chain(&e),
-                attempts: 1,
-            })?;
-        Ok(Self {
-            http,
+    pub fn new(endpoint: Endpoint, retry: RetryPolicy) -> Self {
+        Self {
+            http: Arc::default(),
             endpoint,
             retry,
-        })
+        }
     }
 
     /// The endpoint.
@@ -316,6 +342,7 @@ impl NamespaceClient {
             .run("Fetching the GitHub OIDC token", || async {
                 let req = self
                     .http
+                    .for_url(method, &url)?
                     .get(&url)
                     .header(ACCEPT, "application/json")
                     .bearer_auth(request_token.expose_secret())
@@ -346,6 +373,7 @@ impl NamespaceClient {
             .run("Fetching the workload token", || async {
                 let req = self
                     .http
+                    .for_url(method, &url)?
                     .get(&url)
                     .timeout(self.attempt_timeout().min(Duration::from_secs(5)));
                 let (status, headers, body) = self.send(method, &url, req).await?;
@@ -396,6 +424,7 @@ impl NamespaceClient {
         let url = format!("{}/{method}", self.endpoint.base());
         let mut req = self
             .http
+            .for_url(method, &url)?
             .post(&url)
             .json(body)
             .timeout(self.attempt_timeout());
