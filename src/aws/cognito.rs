@@ -283,6 +283,9 @@ impl CognitoClient {
         );
         let mut builder =
             aws_sdk_cognitoidentity::config::Builder::from(&sdk).credentials_provider(credentials);
+        if let Some(client) = super::http_client_for(endpoint) {
+            builder = builder.http_client(client);
+        }
         if let Some(endpoint) = endpoint {
             builder = builder.endpoint_url(endpoint.base());
         }
