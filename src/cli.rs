@@ -1,6 +1,10 @@
 //! Command-line flags, as the user writes them (clap derive). Values stay raw
 //! strings here; [`crate::config`] turns them into typed settings.
 //!
+//! Environment fallbacks (`NSC_AWS_ROLE_ARN`, …) are read by
+//! [`crate::config::raw::Layer::from_env`], not by clap, so that a value that
+//! is not UTF-8 gets an error naming the variable.
+//!
 //! nsc's underscore spellings (`--role_arn`, `--write_env`, …) are visible
 //! aliases, so an `nsc` line works with `ns-federate` in its place.
 
@@ -63,8 +67,8 @@ pub enum AuthCommand {
 /// How to reach Namespace and which token to use (shared by every command).
 #[derive(Debug, Args, Default)]
 pub struct NamespaceArgs {
-    /// Namespace API endpoint [default: Namespace's global endpoint].
-    #[arg(long, env = "NSC_IAM_ENDPOINT", value_name = "URL")]
+    /// Namespace API endpoint [env: NSC_IAM_ENDPOINT] [default: Namespace's global endpoint].
+    #[arg(long, value_name = "URL")]
     pub namespace_endpoint: Option<String>,
     /// An explicit Namespace token (nsct_/nscw_/st_/nsrt_). Prefer --namespace-token-file or NSC_TOKEN_SPEC: command lines are visible to other processes.
     #[arg(long, value_name = "TOKEN", hide_env_values = true)]
@@ -94,13 +98,8 @@ pub struct OutputArgs {
 /// The role to assume and how (shared by assume-role, credential-process, web-identity).
 #[derive(Debug, Args, Default)]
 pub struct RoleArgs {
-    /// ARN of the IAM role to assume.
-    #[arg(
-        long,
-        visible_alias = "role_arn",
-        env = "NSC_AWS_ROLE_ARN",
-        value_name = "ARN"
-    )]
+    /// ARN of the IAM role to assume [env: NSC_AWS_ROLE_ARN].
+    #[arg(long, visible_alias = "role_arn", value_name = "ARN")]
     pub role_arn: Option<String>,
     /// Session lifetime: 900..43200 seconds, or 15m/1h/12h [default: 1h].
     #[arg(long, value_name = "DURATION")]
@@ -131,7 +130,7 @@ pub struct AssumeRoleArgs {
     /// Comma-separated account ids; refuse credentials for any other account.
     #[arg(long, value_name = "IDS")]
     pub allowed_account_ids: Option<String>,
-    /// Write a named AWS profile instead (not implemented yet).
+    /// Write a named AWS profile (~/.aws/credentials and config) instead.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// Output.
@@ -182,13 +181,8 @@ pub struct WebIdentityArgs {
 /// `aws trust-policy`
 #[derive(Debug, Args)]
 pub struct TrustPolicyArgs {
-    /// Namespace workspace (tenant) id.
-    #[arg(
-        long,
-        visible_alias = "tenant_id",
-        env = "NSC_TENANT_ID",
-        value_name = "TENANT"
-    )]
+    /// Namespace workspace (tenant) id [env: NSC_TENANT_ID].
+    #[arg(long, visible_alias = "tenant_id", value_name = "TENANT")]
     pub tenant_id: Option<String>,
     /// AWS account that holds the OIDC provider.
     #[arg(long, visible_alias = "account_id", value_name = "ACCOUNT")]
@@ -207,21 +201,11 @@ pub struct CognitoExchangeArgs {
     /// AWS region of the identity pool.
     #[arg(long, visible_alias = "aws_region", value_name = "REGION")]
     pub aws_region: Option<String>,
-    /// Cognito identity pool: <region>:<uuid>, or the uuid alone.
-    #[arg(
-        long,
-        visible_alias = "identity_pool",
-        env = "NSC_AWS_IDENTITY_POOL",
-        value_name = "POOL"
-    )]
+    /// Cognito identity pool: <region>:<uuid>, or the uuid alone [env: NSC_AWS_IDENTITY_POOL].
+    #[arg(long, visible_alias = "identity_pool", value_name = "POOL")]
     pub identity_pool: Option<String>,
-    /// Namespace workspace (tenant) id.
-    #[arg(
-        long,
-        visible_alias = "tenant_id",
-        env = "NSC_TENANT_ID",
-        value_name = "TENANT"
-    )]
+    /// Namespace workspace (tenant) id [env: NSC_TENANT_ID].
+    #[arg(long, visible_alias = "tenant_id", value_name = "TENANT")]
     pub tenant_id: Option<String>,
     /// Do nothing while the current token stays valid this long (e.g. 10m).
     #[arg(long, value_name = "DURATION")]
@@ -243,21 +227,11 @@ pub struct TrustPoolArgs {
     /// AWS region of the identity pool.
     #[arg(long, visible_alias = "aws_region", value_name = "REGION")]
     pub aws_region: Option<String>,
-    /// Cognito identity pool: <region>:<uuid>, or the uuid alone.
-    #[arg(
-        long,
-        visible_alias = "identity_pool",
-        env = "NSC_AWS_IDENTITY_POOL",
-        value_name = "POOL"
-    )]
+    /// Cognito identity pool: <region>:<uuid>, or the uuid alone [env: NSC_AWS_IDENTITY_POOL].
+    #[arg(long, visible_alias = "identity_pool", value_name = "POOL")]
     pub identity_pool: Option<String>,
-    /// Namespace workspace (tenant) id.
-    #[arg(
-        long,
-        visible_alias = "tenant_id",
-        env = "NSC_TENANT_ID",
-        value_name = "TENANT"
-    )]
+    /// Namespace workspace (tenant) id [env: NSC_TENANT_ID].
+    #[arg(long, visible_alias = "tenant_id", value_name = "TENANT")]
     pub tenant_id: Option<String>,
     /// Namespace.
     #[command(flatten)]

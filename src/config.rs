@@ -147,6 +147,8 @@ pub struct AssumeRoleSettings {
     pub sts_region: Region,
     /// STS endpoint override (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`).
     pub sts_endpoint: Option<Endpoint>,
+    /// `AWS_USE_FIPS_ENDPOINT=true` and no endpoint override: use STS's FIPS endpoint.
+    pub sts_use_fips: bool,
     /// ID token audience.
     pub audience: Audience,
     /// Inline session policy.
@@ -203,6 +205,8 @@ pub struct SinkSettings {
     pub write_env: Option<PathBuf>,
     /// GitHub specifics (used by the `github` format).
     pub github: GithubSettings,
+    /// `--profile` / `aws-profile`: write an AWS profile instead of exporting credentials.
+    pub profile: Option<crate::sinks::profile::ProfileSettings>,
 }
 
 /// What the `github` sink needs.
@@ -227,10 +231,66 @@ pub struct GithubSettings {
 /// The default path of the runner's workload token.
 pub const RUNNER_TOKEN_PATH: &str = "/var/run/nsc/token.json";
 
+/// Environment variables this tool reads (besides `INPUT_*` in the action):
+/// a value that is not UTF-8 is an input error naming the variable, rather
+/// than a variable silently treated as unset.
+const VARIABLES_READ: &[&str] = &[
+    "NSC_AWS_ROLE_ARN",
+    "NSC_TENANT_ID",
+    "NSC_AWS_IDENTITY_POOL",
+    "NSC_IAM_ENDPOINT",
+    "NSC_GLOBAL_ENDPOINT",
+    "NSC_TOKEN_SPEC",
+    "NSC_TOKEN_SPEC_FILE",
+    "NSC_TOKEN_FILE",
+    "NS_FEDERATE_RUNNER_TOKEN_PATH",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_ACTIONS",
+    "GITHUB_ENV",
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "RUNNER_DEBUG",
+    "XDG_CONFIG_HOME",
+    "HOME",
+];
+
+/// Refuses a variable this run reads whose value is not UTF-8 (never shown: it may be a secret).
+fn check_utf8(env: &Env, is_action: bool) -> Result<(), ConfigError> {
+    let bad = env
+        .non_utf8_names()
+        .find(|name| VARIABLES_READ.contains(name) || (is_action && name.starts_with("INPUT_")));
+    match bad {
+        Some(name) => {
+            let what = match name.strip_prefix("INPUT_") {
+                Some(input) if is_action => {
+                    format!("{name} (input `{}`)", input.to_ascii_lowercase())
+                }
+                _ => name.to_string(),
+            };
+            Err(ConfigError::missing(
+                format!("{what} is not valid UTF-8."),
+                format!("Set {name} to a UTF-8 value, or unset it, and run again."),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 impl Config {
     /// Merges flags, action inputs and environment, and types every value.
     pub fn build(cli: &Cli, env: &Env) -> Result<Config, ConfigError> {
         let is_action = matches!(cli.command, cli::Command::Action);
+        check_utf8(env, is_action)?;
         let inputs = if is_action {
             Layer::from_action_inputs(env)
         } else {
@@ -242,12 +302,14 @@ impl Config {
 
         let command = match &cli.command {
             cli::Command::Action => match action_mode(&layer)? {
-                Mode::AssumeRole => Command::AssumeRole(assume_role_settings(&layer, env)?),
+                Mode::AssumeRole => {
+                    Command::AssumeRole(assume_role_settings(&layer, env, is_action)?)
+                }
                 _ => Command::CognitoExchange(cognito::exchange_settings(&layer, env, true)?),
             },
             cli::Command::Aws { command } => match command {
                 AwsCommand::AssumeRole(_) | AwsCommand::CredentialProcess(_) => {
-                    Command::AssumeRole(assume_role_settings(&layer, env)?)
+                    Command::AssumeRole(assume_role_settings(&layer, env, is_action)?)
                 }
                 AwsCommand::WebIdentity(_) => Command::WebIdentity(web_identity_settings(&layer)?),
                 AwsCommand::TrustPolicy(_) => {
@@ -283,13 +345,16 @@ impl Config {
         };
         let format =
             parse_opt(layer.format.as_ref(), OutputFormat::parse)?.unwrap_or(default_format);
-        if let Some(profile) = &layer.aws_profile {
+        let profile = crate::sinks::profile::settings(
+            &layer,
+            env,
+            matches!(command, Command::AssumeRole(_)),
+            format,
+        )?;
+        if matches!(command, Command::WebIdentity(_)) && format == OutputFormat::CredentialProcess {
             return Err(ConfigError::missing(
-                format!("{} is not supported yet.", profile.origin),
-                format!(
-                    "Remove {} and use the exported environment variables instead.",
-                    profile.origin
-                ),
+                "aws web-identity does not go with --format credential-process: it hands over a token file for SDKs, not credentials.",
+                "Use --format shell, dotenv, json or github with aws web-identity, or `aws credential-process` for credential_process.",
             ));
         }
         if format == OutputFormat::Github && layer.write_env.is_some() {
@@ -331,6 +396,7 @@ impl Config {
                 format,
                 write_env: layer.write_env.as_ref().map(|r| PathBuf::from(&r.value)),
                 github,
+                profile,
             },
         })
     }
@@ -358,20 +424,55 @@ fn action_mode(layer: &Layer) -> Result<Mode, ConfigError> {
     }
 }
 
-fn assume_role_settings(layer: &Layer, env: &Env) -> Result<AssumeRoleSettings, ConfigError> {
+/// The "no role" error, naming what the user can give in this mode.
+fn no_role(is_action: bool) -> ConfigError {
+    if is_action {
+        ConfigError::missing(
+            "No role to assume: input `role-to-assume` is empty.",
+            "Add `with: role-to-assume: arn:aws:iam::<account>:role/<name>` to the step.",
+        )
+    } else {
+        ConfigError::missing(
+            "No role to assume: give --role-arn ARN (or set NSC_AWS_ROLE_ARN).",
+            "Give the IAM role ARN, e.g. --role-arn arn:aws:iam::123456789012:role/deploy.",
+        )
+    }
+}
+
+/// The STS region: the one given (flag/input, then AWS_REGION/AWS_DEFAULT_REGION),
+/// which must be in the role's partition, else the partition's default.
+fn sts_region(layer: &Layer, role: &RoleArn) -> Result<Region, ConfigError> {
+    let partition = role.partition();
+    let default = Region::default_for_partition(partition).unwrap_or_else(Region::default_for_sts);
+    let Some(raw) = layer.region.as_ref().or(layer.env_region.as_ref()) else {
+        return Ok(default);
+    };
+    let region = parse(raw, Region::parse)?;
+    if region.partition() != partition {
+        return Err(ConfigError::invalid(
+            raw,
+            Invalid {
+                problem: format!(
+                    "{region} is a region of partition {}, but the role {role} is in partition {partition}, whose STS answers only in its own regions",
+                    region.partition()
+                ),
+                expected: format!("a region of {partition}, like {default}"),
+            },
+        ));
+    }
+    Ok(region)
+}
+
+fn assume_role_settings(
+    layer: &Layer,
+    env: &Env,
+    is_action: bool,
+) -> Result<AssumeRoleSettings, ConfigError> {
     let role_arn = match &layer.role_arn {
         Some(raw) => parse(raw, RoleArn::parse)?,
-        None => {
-            return Err(ConfigError::missing(
-                "No role to assume: input `role-to-assume` / flag --role-arn / NSC_AWS_ROLE_ARN is not set.",
-                "Give the IAM role ARN, e.g. --role-arn arn:aws:iam::123456789012:role/deploy.",
-            ));
-        }
+        None => return Err(no_role(is_action)),
     };
-    let sts_region = match layer.region.as_ref().or(layer.env_region.as_ref()) {
-        Some(raw) => parse(raw, Region::parse)?,
-        None => Region::default_for_sts(),
-    };
+    let sts_region = sts_region(layer, &role_arn)?;
     let sts_endpoint = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
         .into_iter()
         .find_map(|name| {
@@ -380,6 +481,14 @@ fn assume_role_settings(layer: &Layer, env: &Env) -> Result<AssumeRoleSettings, 
                 origin: Origin::Env(name),
             })
         });
+    // An endpoint override wins over FIPS, as in the SDKs.
+    let sts_use_fips = env.is_true("AWS_USE_FIPS_ENDPOINT") && sts_endpoint.is_none();
+    if sts_use_fips && role_arn.partition() == "aws-cn" {
+        return Err(ConfigError::missing(
+            "AWS_USE_FIPS_ENDPOINT is true, but the China partition (aws-cn) has no FIPS endpoints.",
+            "Unset AWS_USE_FIPS_ENDPOINT for roles in aws-cn.",
+        ));
+    }
     Ok(AssumeRoleSettings {
         role_arn,
         session_name: parse_opt(layer.session_name.as_ref(), RoleSessionName::parse)?,
@@ -387,6 +496,7 @@ fn assume_role_settings(layer: &Layer, env: &Env) -> Result<AssumeRoleSettings, 
             .unwrap_or(SessionDuration::default_hour()),
         sts_region,
         sts_endpoint: parse_opt(sts_endpoint.as_ref(), Endpoint::parse)?,
+        sts_use_fips,
         audience: parse_opt(layer.audience.as_ref(), Audience::parse)?
             .unwrap_or_else(Audience::sts),
         inline_policy: parse_opt(layer.inline_policy.as_ref(), InlinePolicy::parse)?,
@@ -401,10 +511,7 @@ fn assume_role_settings(layer: &Layer, env: &Env) -> Result<AssumeRoleSettings, 
 
 fn web_identity_settings(layer: &Layer) -> Result<WebIdentitySettings, ConfigError> {
     let Some(role) = &layer.role_arn else {
-        return Err(ConfigError::missing(
-            "No role: flag --role-arn / NSC_AWS_ROLE_ARN is not set.",
-            "Give the IAM role ARN, e.g. --role-arn arn:aws:iam::123456789012:role/deploy.",
-        ));
+        return Err(no_role(false));
     };
     let Some(token_file) = &layer.token_file else {
         return Err(ConfigError::missing(
@@ -419,7 +526,16 @@ fn web_identity_settings(layer: &Layer) -> Result<WebIdentitySettings, ConfigErr
             .unwrap_or(SessionDuration::default_hour()),
         audience: parse_opt(layer.audience.as_ref(), Audience::parse)?
             .unwrap_or_else(Audience::sts),
-        token_file: PathBuf::from(&token_file.value),
+        // Absolute: later steps and SDKs may run from another directory.
+        token_file: std::path::absolute(&token_file.value).map_err(|e| {
+            ConfigError::invalid(
+                token_file,
+                Invalid {
+                    problem: format!("it cannot be made absolute ({e})"),
+                    expected: "a path later steps can read".into(),
+                },
+            )
+        })?,
     })
 }
 
@@ -660,6 +776,182 @@ mod tests {
         let (_, origin) = c.namespace.tokens.explicit_token.as_ref().unwrap();
         assert_eq!(origin, &Origin::Input("namespace-token"));
         assert!(!format!("{:?}", c.namespace.tokens).contains("secretvalue"));
+    }
+
+    fn cli(args: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("ns-federate").chain(args.iter().copied()))
+            .expect("flags parse");
+        Config::build(&cli, &Env::from_pairs(env.iter().copied()))
+    }
+
+    #[test]
+    fn sts_region_defaults_to_the_role_partition() {
+        for (arn, region) in [
+            ("arn:aws:iam::123456789012:role/x", "us-east-1"),
+            ("arn:aws-cn:iam::123456789012:role/x", "cn-north-1"),
+            ("arn:aws-us-gov:iam::123456789012:role/x", "us-gov-west-1"),
+        ] {
+            let c = action(&[("role-to-assume", arn)], &[]).unwrap();
+            assert_eq!(assume(&c).sts_region.as_str(), region, "{arn}");
+            let c = cli(&["aws", "assume-role", "--role-arn", arn], &[]).unwrap();
+            assert_eq!(assume(&c).sts_region.as_str(), region, "{arn}");
+        }
+        let c = action(
+            &[
+                ("role-to-assume", "arn:aws-cn:iam::123456789012:role/x"),
+                ("aws-region", "cn-northwest-1"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(assume(&c).sts_region.as_str(), "cn-northwest-1");
+    }
+
+    #[test]
+    fn a_region_of_another_partition_is_refused() {
+        let err = action(
+            &[("role-to-assume", ARN), ("aws-region", "cn-north-1")],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("input `aws-region`"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("partition aws-cn"), "{}", err.message);
+        assert!(err.message.contains("like us-east-1"), "{}", err.message);
+        let err = cli(
+            &[
+                "aws",
+                "assume-role",
+                "--role-arn",
+                "arn:aws-us-gov:iam::123456789012:role/x",
+            ],
+            &[("AWS_REGION", "us-east-1")],
+        )
+        .unwrap_err();
+        assert!(err.message.contains("AWS_REGION"), "{}", err.message);
+        assert!(err.message.contains("us-gov-west-1"), "{}", err.message);
+    }
+
+    #[test]
+    fn fips_is_used_only_without_an_endpoint_override() {
+        let c = action(
+            &[("role-to-assume", ARN)],
+            &[("AWS_USE_FIPS_ENDPOINT", "true")],
+        )
+        .unwrap();
+        assert!(assume(&c).sts_use_fips);
+        let c = action(&[("role-to-assume", ARN)], &[]).unwrap();
+        assert!(!assume(&c).sts_use_fips);
+        let c = action(
+            &[("role-to-assume", ARN)],
+            &[
+                ("AWS_USE_FIPS_ENDPOINT", "true"),
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1"),
+            ],
+        )
+        .unwrap();
+        assert!(!assume(&c).sts_use_fips);
+        let err = action(
+            &[("role-to-assume", "arn:aws-cn:iam::123456789012:role/x")],
+            &[("AWS_USE_FIPS_ENDPOINT", "true")],
+        )
+        .unwrap_err();
+        assert!(err.message.contains("FIPS"), "{}", err.message);
+    }
+
+    #[test]
+    fn missing_role_names_what_this_mode_takes() {
+        let err = cli(&["aws", "assume-role"], &[]).unwrap_err();
+        assert!(err.message.contains("--role-arn"), "{}", err.message);
+        assert!(err.message.contains("NSC_AWS_ROLE_ARN"), "{}", err.message);
+        assert!(!err.message.contains("role-to-assume"), "{}", err.message);
+        let err = cli(&["aws", "web-identity", "--token-file", "t"], &[]).unwrap_err();
+        assert!(err.message.contains("--role-arn"), "{}", err.message);
+        let err = action(&[("mode", "assume-role")], &[]).unwrap_err();
+        assert!(
+            err.message.contains("input `role-to-assume`"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("--role-arn"), "{}", err.message);
+        // The environment variable still works for the CLI (read by config, not clap).
+        let c = cli(&["aws", "assume-role"], &[("NSC_AWS_ROLE_ARN", ARN)]).unwrap();
+        assert_eq!(assume(&c).role_arn.as_str(), ARN);
+    }
+
+    #[test]
+    fn web_identity_token_file_is_absolute_and_formats_are_checked() {
+        let c = cli(
+            &[
+                "aws",
+                "web-identity",
+                "--role-arn",
+                ARN,
+                "--token-file",
+                "wi.jwt",
+            ],
+            &[],
+        )
+        .unwrap();
+        let Command::WebIdentity(w) = &c.command else {
+            panic!("expected web-identity")
+        };
+        assert!(w.token_file.is_absolute(), "{}", w.token_file.display());
+        assert_eq!(
+            w.token_file,
+            std::env::current_dir().unwrap().join("wi.jwt")
+        );
+        let err = cli(
+            &[
+                "aws",
+                "web-identity",
+                "--role-arn",
+                ARN,
+                "--token-file",
+                "wi.jwt",
+                "--format",
+                "credential-process",
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("credential-process"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_non_utf8_variable_this_tool_reads_is_named() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let env = |name: &str| {
+            Env::from_os_pairs([
+                (OsString::from(name), OsString::from_vec(vec![b'a', 0xff])),
+                (OsString::from("UNRELATED"), OsString::from_vec(vec![0xff])),
+            ])
+        };
+        let cli_ = Cli::parse_from(["ns-federate", "aws", "assume-role", "--role-arn", ARN]);
+        for name in ["NSC_AWS_ROLE_ARN", "NSC_TOKEN_SPEC", "AWS_REGION", "HOME"] {
+            let err = Config::build(&cli_, &env(name)).unwrap_err();
+            assert_eq!(err.message, format!("{name} is not valid UTF-8."));
+        }
+        // INPUT_* matter only to the action.
+        assert!(Config::build(&cli_, &env("INPUT_ROLE-TO-ASSUME")).is_ok());
+        let action_ = Cli::parse_from(["ns-federate", "action"]);
+        let err = Config::build(&action_, &env("INPUT_ROLE-TO-ASSUME")).unwrap_err();
+        assert!(
+            err.message
+                .contains("INPUT_ROLE-TO-ASSUME (input `role-to-assume`) is not valid UTF-8"),
+            "{}",
+            err.message
+        );
+        // Variables it does not read are none of its business.
+        assert!(Config::build(&cli_, &env("UNRELATED2")).is_ok());
     }
 
     #[test]

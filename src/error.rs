@@ -52,6 +52,20 @@ pub enum Error {
         /// The accounts allowed.
         allowed: Vec<AccountId>,
     },
+    /// `allowed-account-ids` does not hold the role's account: known from
+    /// the input alone, so refused before anything is sent.
+    #[error(
+        "The role {role} is in AWS account {account}, which is not in allowed-account-ids ({}). Nothing was sent.",
+        allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    RoleAccountNotAllowed {
+        /// The role asked for.
+        role: String,
+        /// Its account.
+        account: AccountId,
+        /// The accounts allowed.
+        allowed: Vec<AccountId>,
+    },
     /// The whole run took longer than its bound.
     #[error("Gave up after {} seconds (timeout-seconds / --timeout).", .0.as_secs())]
     Timeout(Duration),
@@ -67,7 +81,9 @@ impl Error {
     /// The process exit code: the one mapping.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::NotImplemented(_) => exit::BAD_INPUT,
+            Self::Config(_) | Self::NotImplemented(_) | Self::RoleAccountNotAllowed { .. } => {
+                exit::BAD_INPUT
+            }
             Self::Token(TokenError::Fetch { error, .. }) | Self::Namespace(error) => {
                 namespace_exit(error)
             }
@@ -93,7 +109,9 @@ impl Error {
             Self::Namespace(_) => "Namespace unavailable",
             Self::Sts(e) if e.is_refusal() => "Refused by AWS STS",
             Self::Sts(_) => "AWS STS unavailable",
-            Self::AccountNotAllowed { .. } => "Account not allowed",
+            Self::AccountNotAllowed { .. } | Self::RoleAccountNotAllowed { .. } => {
+                "Account not allowed"
+            }
             Self::Cognito(e) => e.title(),
             Self::Timeout(_) => "Timed out",
             Self::Sink(_) => "Could not write the result",
@@ -108,7 +126,7 @@ impl Error {
             Self::Namespace(e) => e.hint(),
             Self::Sts(e) => e.hint(),
             Self::Cognito(e) => e.hint(),
-            Self::AccountNotAllowed { .. } => {
+            Self::AccountNotAllowed { .. } | Self::RoleAccountNotAllowed { .. } => {
                 "Assume a role in an allowed account, or add this account to allowed-account-ids.".to_string()
             }
             Self::Timeout(_) => {
@@ -120,8 +138,16 @@ impl Error {
     }
 
     /// The full message: what happened, then one line with the next step.
+    /// Every registered secret is redacted: upstream messages may quote what
+    /// was sent to them.
     pub fn report(&self) -> String {
-        format!("{self}\n{}", self.hint())
+        crate::secrets::redact(&format!("{self}\n{}", self.hint()))
+    }
+
+    /// Standard output was closed by its reader (`… | head`): nothing left
+    /// to say to anyone, so the run ends quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Self::Sink(SinkError::BrokenPipe))
     }
 }
 

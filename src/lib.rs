@@ -11,6 +11,8 @@ pub mod error;
 pub mod flows;
 pub mod logging;
 pub mod namespace;
+pub mod preflight;
+pub mod secrets;
 pub mod sinks;
 pub mod timestamp;
 

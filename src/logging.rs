@@ -14,7 +14,8 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::config::{Command, Config, OutputFormat};
 use crate::env::Env;
 use crate::error::Error;
-use crate::sinks::github::{escape_data, escape_property, mask_lines, print_commands};
+use crate::secrets;
+use crate::sinks::github::{escape_data, escape_property};
 
 /// How the run talks to the person (or CI system) watching it.
 #[derive(Clone, Copy, Debug)]
@@ -58,28 +59,26 @@ impl Ui {
 
     /// Before the flow: register early masks and open the log group (GitHub format only).
     pub fn start(&self, config: &Config) {
-        if config.sink.format != OutputFormat::Github {
+        if let Command::AssumeRole(s) = &config.command
+            && config.sink.github.mask_account_id
+        {
+            // The account id appears in log lines before the sink runs: mask it first.
+            secrets::register_value(s.role_arn.account_id().as_str());
+        }
+        if !self.github || config.sink.format != OutputFormat::Github {
             return;
         }
-        if let Command::AssumeRole(s) = &config.command {
-            // The account id appears in log lines before the sink runs: mask it first.
-            if config.sink.github.mask_account_id {
-                let _ = print_commands(&mask_lines([s.role_arn.account_id().as_str()]));
-            }
-            if self.github {
-                self.command(&format!(
-                    "::group::ns-federate: assume {}",
-                    escape_data(s.role_arn.as_str())
-                ));
-            }
-        } else if let Command::CognitoExchange(s) = &config.command
-            && self.github
-        {
-            self.command(&format!(
+        match &config.command {
+            Command::AssumeRole(s) => self.command(&format!(
+                "::group::ns-federate: assume {}",
+                escape_data(s.role_arn.as_str())
+            )),
+            Command::CognitoExchange(s) => self.command(&format!(
                 "::group::ns-federate: Namespace token for {} from Cognito pool {}",
                 escape_data(s.tenant_id.as_str()),
                 escape_data(&s.pool.to_string())
-            ));
+            )),
+            _ => {}
         }
     }
 
@@ -134,9 +133,22 @@ where
     ) -> fmt::Result {
         let mut msg = String::new();
         ctx.format_fields(Writer::new(&mut msg), event)?;
+        // Log lines may quote upstream text, which may echo what was sent.
+        let msg = secrets::redact(&msg);
         let level = *event.metadata().level();
         match (self.github, level) {
-            (_, Level::INFO) => writeln!(writer, "{msg}"),
+            // Escaped whole: a logged value (a token claim, an upstream
+            // message) can then never break the line and start a command;
+            // `##[` would start a legacy command anywhere in a plain line.
+            (true, Level::INFO) => {
+                let line = escape_data(&msg).replace("##[", "##%5B");
+                if line.trim_start().starts_with("::") {
+                    writeln!(writer, "log: {line}")
+                } else {
+                    writeln!(writer, "{line}")
+                }
+            }
+            (false, Level::INFO) => writeln!(writer, "{msg}"),
             (true, Level::WARN) => writeln!(writer, "::warning::{}", escape_data(&msg)),
             (true, Level::ERROR) => writeln!(writer, "::error::{}", escape_data(&msg)),
             (true, _) => writeln!(writer, "::debug::{}", escape_data(&msg)),

@@ -6,19 +6,22 @@ use std::time::Instant;
 
 use clap::Parser;
 use ns_federate::cli::Cli;
-use ns_federate::config::Config;
+use ns_federate::config::{Config, OutputFormat};
 use ns_federate::env::Env;
 use ns_federate::error::{Error, exit};
 use ns_federate::logging::Ui;
-use ns_federate::{flows, sinks};
+use ns_federate::{flows, preflight, secrets, sinks};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = Env::from_process();
     let ui = Ui::detect(&env);
     ui.init_logging();
+    secrets::print_masks(ui.github);
     match run(&cli, &env, &ui) {
         Ok(()) => ExitCode::from(exit::OK),
+        // The reader of stdout went away (`… | head`): nobody is listening.
+        Err(err) if err.is_broken_pipe() => ExitCode::from(exit::OK),
         Err(err) => {
             ui.report_error(&err);
             ExitCode::from(err.exit_code())
@@ -28,6 +31,12 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, env: &Env, ui: &Ui) -> Result<(), Error> {
     let config = Config::build(cli, env)?;
+    if config.sink.format == OutputFormat::Github {
+        // The github format masks even when run outside GitHub (to test it).
+        secrets::print_masks(true);
+    }
+    // What the input and the local files already show fails before anything is sent.
+    preflight::check(&config)?;
     let deadline = Instant::now() + config.timeout;
 
     ui.start(&config);

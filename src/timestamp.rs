@@ -15,9 +15,21 @@ impl Timestamp {
         Self(SystemTime::now())
     }
 
-    /// From seconds since the Unix epoch (JWT `exp`).
+    /// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+    pub const MAX_UNIX_SECS: u64 = 253_402_300_799;
+
+    /// From seconds since the Unix epoch (JWT `exp`); `None` past year 9999,
+    /// which no real token reaches and which would overflow the clock.
+    pub fn try_from_unix_secs(secs: u64) -> Option<Self> {
+        if secs > Self::MAX_UNIX_SECS {
+            return None;
+        }
+        UNIX_EPOCH.checked_add(Duration::from_secs(secs)).map(Self)
+    }
+
+    /// From seconds since the Unix epoch, clamped to year 9999 (never panics).
     pub fn from_unix_secs(secs: u64) -> Self {
-        Self(UNIX_EPOCH + Duration::from_secs(secs))
+        Self::try_from_unix_secs(secs.min(Self::MAX_UNIX_SECS)).unwrap_or(Self(UNIX_EPOCH))
     }
 
     /// Parses an RFC 3339 date-time.
@@ -48,7 +60,7 @@ impl Timestamp {
 
     /// RFC 3339 with second precision, `Z` suffix, no quotes.
     pub fn rfc3339(self) -> String {
-        let secs = DateTime::from_secs(self.unix_secs() as i64);
+        let secs = DateTime::from_secs(i64::try_from(self.unix_secs()).unwrap_or(i64::MAX));
         secs.fmt(DateTimeFormat::DateTime)
             .unwrap_or_else(|_| self.unix_secs().to_string())
     }
@@ -90,5 +102,17 @@ mod tests {
         assert_eq!(t.rfc3339(), "2023-11-14T22:13:20Z");
         assert_eq!(Timestamp::parse_rfc3339("2023-11-14T22:13:20Z"), Some(t));
         assert_eq!(t.time_of_day(), "22:13:20Z");
+    }
+
+    #[test]
+    fn absurd_epoch_seconds_never_panic() {
+        assert_eq!(Timestamp::try_from_unix_secs(u64::MAX), None);
+        assert_eq!(
+            Timestamp::try_from_unix_secs(Timestamp::MAX_UNIX_SECS + 1),
+            None
+        );
+        let max = Timestamp::try_from_unix_secs(Timestamp::MAX_UNIX_SECS).unwrap();
+        assert_eq!(max.rfc3339(), "9999-12-31T23:59:59Z");
+        assert_eq!(Timestamp::from_unix_secs(u64::MAX), max);
     }
 }

@@ -75,9 +75,11 @@ fn masks_every_secret_before_anything_else_mentions_it() {
             "a credential was not registered with ::add-mask::"
         );
     }
+    // The Namespace token is a secret too: registered before any other use.
+    r.assert_masked_before_use(&[&token]);
     assert!(
-        !r.output.contains(&token),
-        "the Namespace token appears in the log"
+        r.output.matches(token.as_str()).count() == 1,
+        "the Namespace token appears outside its ::add-mask:: line"
     );
     assert!(
         r.outputs.get("aws-secret-access-key") == Some(&secret),
@@ -479,7 +481,13 @@ fn allowed_account_ids_refuses_other_accounts_and_exports_nothing() {
         ],
         &pairs(&env),
     );
-    assert_fails(&r, 3, &["123456789012", "allowed-account-ids"]);
+    // Known from the role ARN alone: an input error, refused before anything is sent.
+    assert_fails(
+        &r,
+        2,
+        &["123456789012", "allowed-account-ids", "Nothing was sent"],
+    );
+    assert_eq!(emu.request_count(), 0, "something was sent");
     assert!(
         r.env.is_empty(),
         "credentials were exported for a refused account"

@@ -319,8 +319,12 @@ fn web_identity_writes_a_private_token_file_that_sts_accepts() {
         get(&vars, "AWS_ROLE_SESSION_NAME"),
         "nsc.tenant=tnt_emulator01"
     );
-    assert_eq!(get(&vars, "AWS_WEB_IDENTITY_TOKEN_FILE"), "id.jwt");
     let file = work.path().join("id.jwt");
+    // Absolute, so that SDKs running from another directory find it.
+    assert_eq!(
+        get(&vars, "AWS_WEB_IDENTITY_TOKEN_FILE"),
+        file.to_string_lossy()
+    );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,

@@ -2,13 +2,15 @@
 //! from `aws_sdk_sts::Config::builder()`: no shared-config loading, no
 //! credentials provider (so no metadata-service probe), an explicit region.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region as SdkRegion};
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;
 use aws_sdk_sts::types::PolicyDescriptorType;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::AwsCredentials;
@@ -16,6 +18,8 @@ use super::trust_policy;
 use crate::config::{
     AccountId, Endpoint, InlinePolicy, PolicyArn, Region, RoleArn, RoleSessionName, SessionDuration,
 };
+use crate::namespace::RetryPolicy;
+use crate::namespace::client::{Retryable, error_chain};
 use crate::namespace::token::{IdToken, IdTokenClaims};
 use crate::timestamp::Timestamp;
 
@@ -111,26 +115,74 @@ pub enum StsError {
     },
     /// Throttling, IDPCommunicationError, 5xx, connection errors, timeouts, after the retries.
     #[error(
-        "AWS STS could not be reached or was unavailable, after {attempts} attempt(s): {detail}"
+        "AWS STS could not be reached or was unavailable ({}): {detail}",
+        attempts_text(*attempts)
     )]
     Transient {
         /// What happened.
         detail: String,
-        /// Attempts configured.
+        /// Attempts made.
         attempts: u32,
     },
-    /// An answer that cannot be read.
-    #[error("AWS STS's answer could not be used: {detail}")]
+    /// An answer that cannot be read (empty, cut short, missing fields), after the retries.
+    #[error(
+        "AWS STS's answer could not be used ({}): {detail}",
+        attempts_text(*attempts)
+    )]
     Unexpected {
         /// What was wrong.
         detail: String,
+        /// Attempts made.
+        attempts: u32,
     },
+    /// The request could not be built (nothing was sent).
+    #[error("Could not make the AWS STS request: {detail}")]
+    Request {
+        /// What was wrong.
+        detail: String,
+    },
+    /// STS handed out credentials whose Expiration has already passed.
+    #[error(
+        "AWS STS returned credentials that already expired at {expired_at}; check the local clock (now {now})."
+    )]
+    AlreadyExpired {
+        /// The credentials' Expiration.
+        expired_at: Timestamp,
+        /// The local clock when the answer came.
+        now: Timestamp,
+    },
+}
+
+/// `1 attempt`, `3 attempts`.
+fn attempts_text(n: u32) -> String {
+    if n == 1 {
+        "1 attempt".to_string()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
+impl Retryable for StsError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient { .. } | Self::Unexpected { .. })
+    }
+    fn set_attempts(&mut self, n: u32) {
+        if let Self::Transient { attempts, .. } | Self::Unexpected { attempts, .. } = self {
+            *attempts = n;
+        }
+    }
 }
 
 impl StsError {
     /// Refused by AWS (exit 3), as opposed to transient or unreadable (exit 4).
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, Self::Transient { .. } | Self::Unexpected { .. })
+        !matches!(
+            self,
+            Self::Transient { .. }
+                | Self::Unexpected { .. }
+                | Self::Request { .. }
+                | Self::AlreadyExpired { .. }
+        )
     }
 
     /// What to do next.
@@ -148,8 +200,11 @@ impl StsError {
             }
             Self::ExpiredToken { .. } => "Check this machine's clock (NTP), then run again.".into(),
             Self::Refused { .. } => "Check the role ARN, the session policies and the role's trust policy.".into(),
-            Self::Transient { .. } | Self::Unexpected { .. } => {
+            Self::Transient { .. } | Self::Unexpected { .. } | Self::Request { .. } => {
                 "Run again, or raise retry-max-attempts / timeout-seconds; check AWS_ENDPOINT_URL(_STS) and the network.".into()
+            }
+            Self::AlreadyExpired { .. } => {
+                "Check this machine's clock (NTP): credentials that look expired are refused by every AWS SDK. Then run again.".into()
             }
         }
     }
@@ -213,25 +268,44 @@ fn access_denied_message(
 #[derive(Clone, Debug)]
 pub struct StsClient {
     client: aws_sdk_sts::Client,
-    max_attempts: u32,
+    retry: RetryPolicy,
 }
 
 impl StsClient {
-    /// Builds the client: explicit region, optional endpoint, standard retries.
+    /// Builds the client: explicit region, optional endpoint, FIPS when asked
+    /// (and no endpoint is given), retries of transient failures bounded by
+    /// `max_attempts` and by `timeout` from now.
     pub fn new(
         region: &Region,
         endpoint: Option<&Endpoint>,
+        use_fips: bool,
         max_attempts: u32,
         timeout: Duration,
+    ) -> Self {
+        Self::build(
+            region,
+            endpoint,
+            use_fips,
+            max_attempts,
+            timeout,
+            super::http_client_for(endpoint),
+        )
+    }
+
+    fn build(
+        region: &Region,
+        endpoint: Option<&Endpoint>,
+        use_fips: bool,
+        max_attempts: u32,
+        timeout: Duration,
+        http_client: Option<SharedHttpClient>,
     ) -> Self {
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(SdkRegion::new(region.as_str().to_string()))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(max_attempts)
-                    .with_initial_backoff(Duration::from_millis(500)),
-            )
+            // Retries are ours (`RetryPolicy`): the SDK's would not retry an
+            // unreadable 200, and the message must say how many attempts were made.
+            .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
                     .operation_timeout(timeout)
@@ -239,23 +313,44 @@ impl StsClient {
                     .connect_timeout(Duration::from_secs(10))
                     .build(),
             );
-        if let Some(client) = super::http_client_for(endpoint) {
+        if let Some(client) = http_client {
             builder = builder.http_client(client);
         }
-        if let Some(endpoint) = endpoint {
-            builder = builder.endpoint_url(endpoint.base());
+        match endpoint {
+            Some(endpoint) => builder = builder.endpoint_url(endpoint.base()),
+            None if use_fips => builder = builder.use_fips(true),
+            None => {}
         }
         Self {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
-            max_attempts,
+            retry: RetryPolicy {
+                max_attempts: max_attempts.max(1),
+                deadline: Instant::now() + timeout,
+            },
         }
     }
 
-    /// `AssumeRoleWithWebIdentity`.
+    /// `AssumeRoleWithWebIdentity`, retrying transient failures and unreadable answers.
     pub async fn assume_role_with_web_identity(
         &self,
         req: AssumeRoleRequest<'_>,
     ) -> Result<AssumedRoleSession, StsError> {
+        let session = self
+            .retry
+            .run("AssumeRoleWithWebIdentity", || self.attempt(&req))
+            .await?;
+        let now = Timestamp::now();
+        if session.credentials.expiration <= now {
+            return Err(StsError::AlreadyExpired {
+                expired_at: session.credentials.expiration,
+                now,
+            });
+        }
+        Ok(session)
+    }
+
+    /// One call and the reading of its answer.
+    async fn attempt(&self, req: &AssumeRoleRequest<'_>) -> Result<AssumedRoleSession, StsError> {
         let policy_arns: Vec<PolicyDescriptorType> = req
             .policy_arns
             .iter()
@@ -276,57 +371,134 @@ impl StsClient {
             })
             .send()
             .await;
-        let out = result.map_err(|e| self.classify(e, &req))?;
-        let unexpected = |what: &str| StsError::Unexpected {
-            detail: format!("the answer has no {what}"),
-        };
-        let creds = out.credentials().ok_or_else(|| unexpected("Credentials"))?;
-        let user = out
-            .assumed_role_user()
-            .ok_or_else(|| unexpected("AssumedRoleUser"))?;
-        let assumed_role_arn = user.arn().to_string();
-        let account_id = assumed_role_arn
-            .split(':')
-            .nth(4)
-            .and_then(|a| AccountId::parse(a).ok())
-            .ok_or_else(|| StsError::Unexpected {
-                detail: format!("AssumedRoleUser.Arn {assumed_role_arn:?} has no account id"),
-            })?;
-        let expiration = std::time::SystemTime::try_from(*creds.expiration())
-            .map(Timestamp::from)
-            .map_err(|_| unexpected("readable Expiration"))?;
-        Ok(AssumedRoleSession {
-            credentials: AwsCredentials {
-                access_key_id: SecretString::from(creds.access_key_id().to_string()),
-                secret_access_key: SecretString::from(creds.secret_access_key().to_string()),
-                session_token: SecretString::from(creds.session_token().to_string()),
-                expiration,
-            },
-            assumed_role_arn,
-            account_id,
-        })
+        let out = result.map_err(|e| classify(e, req))?;
+        read_answer(&out)
     }
+}
 
-    fn classify<E, R>(&self, err: SdkError<E, R>, req: &AssumeRoleRequest<'_>) -> StsError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + HasStatus,
-    {
-        let role = req.role_arn.clone();
-        match &err {
-            SdkError::ServiceError(ctx) => {
-                let code = ctx.err().code().unwrap_or("Unknown").to_string();
-                let message = ctx.err().message().unwrap_or("(no message)").to_string();
-                let status = ctx.raw().status_code();
-                classify_service_error(role, &code, message, status, req, self.max_attempts)
+/// The session in a successful answer; an answer without one is unreadable.
+// Large errors are fine here: one per run, boxed once it leaves this module.
+#[allow(clippy::result_large_err)]
+fn read_answer(out: &AssumeRoleWithWebIdentityOutput) -> Result<AssumedRoleSession, StsError> {
+    let unexpected = |what: &str| StsError::Unexpected {
+        detail: format!("the answer has no {what}"),
+        attempts: 1,
+    };
+    let creds = out.credentials().ok_or_else(|| unexpected("Credentials"))?;
+    let user = out
+        .assumed_role_user()
+        .ok_or_else(|| unexpected("AssumedRoleUser"))?;
+    let assumed_role_arn = user.arn().to_string();
+    let account_id = assumed_role_arn
+        .split(':')
+        .nth(4)
+        .and_then(|a| AccountId::parse(a).ok())
+        .ok_or_else(|| StsError::Unexpected {
+            detail: format!("AssumedRoleUser.Arn {assumed_role_arn:?} has no account id"),
+            attempts: 1,
+        })?;
+    for (name, value) in [
+        ("AccessKeyId", creds.access_key_id()),
+        ("SecretAccessKey", creds.secret_access_key()),
+        ("SessionToken", creds.session_token()),
+    ] {
+        if value.trim().is_empty() {
+            return Err(unexpected(&format!("Credentials.{name}")));
+        }
+    }
+    let expiration = std::time::SystemTime::try_from(*creds.expiration())
+        .map(Timestamp::from)
+        .map_err(|_| unexpected("readable Expiration"))?;
+    Ok(AssumedRoleSession {
+        credentials: AwsCredentials {
+            access_key_id: SecretString::from(creds.access_key_id().to_string()),
+            secret_access_key: SecretString::from(creds.secret_access_key().to_string()),
+            session_token: SecretString::from(creds.session_token().to_string()),
+            expiration,
+        },
+        assumed_role_arn,
+        account_id,
+    })
+}
+
+/// The start of a body, as text, for messages about answers without an error code.
+fn body_snippet(body: Option<&[u8]>) -> String {
+    let text = String::from_utf8_lossy(body.unwrap_or_default());
+    let text = text.trim();
+    if text.is_empty() {
+        return "the body is empty".to_string();
+    }
+    let mut snippet: String = text.chars().take(200).collect();
+    if text.chars().count() > 200 {
+        snippet.push('…');
+    }
+    snippet
+}
+
+fn classify<E>(
+    err: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+    req: &AssumeRoleRequest<'_>,
+) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let role = req.role_arn.clone();
+    match &err {
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status_code();
+            match ctx.err().code() {
+                Some(code) => {
+                    let message = ctx.err().message().unwrap_or("(no message)").to_string();
+                    classify_service_error(role, code, message, status, req)
+                }
+                // No STS error code: a proxy, a load balancer, or an answer cut short.
+                None => classify_uncoded(status, body_snippet(ctx.raw().body().bytes()), role),
             }
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StsError::Transient {
-                detail: DisplayErrorContext(&err).to_string(),
-                attempts: self.max_attempts,
-            },
-            _ => StsError::Unexpected {
-                detail: DisplayErrorContext(&err).to_string(),
-            },
+        }
+        SdkError::ResponseError(ctx) => StsError::Unexpected {
+            detail: format!(
+                "HTTP {}: {} ({})",
+                ctx.raw().status_code(),
+                body_snippet(ctx.raw().body().bytes()),
+                error_chain(&err)
+            ),
+            attempts: 1,
+        },
+        SdkError::TimeoutError(_) => StsError::Transient {
+            detail: error_chain(&err),
+            attempts: 1,
+        },
+        SdkError::DispatchFailure(d) if d.is_user() => StsError::Request {
+            detail: error_chain(&err),
+        },
+        SdkError::DispatchFailure(_) => StsError::Transient {
+            detail: error_chain(&err),
+            attempts: 1,
+        },
+        _ => StsError::Request {
+            detail: error_chain(&err),
+        },
+    }
+}
+
+/// An answer without an STS error code, by its HTTP status.
+fn classify_uncoded(status: u16, snippet: String, role: RoleArn) -> StsError {
+    let detail = format!("HTTP {status}: {snippet}");
+    if (200..300).contains(&status) {
+        StsError::Unexpected {
+            detail: format!("{detail} (not an AssumeRoleWithWebIdentity answer)"),
+            attempts: 1,
+        }
+    } else if status >= 500 || status == 429 {
+        StsError::Transient {
+            detail,
+            attempts: 1,
+        }
+    } else {
+        StsError::Refused {
+            role,
+            code: format!("HTTP {status}"),
+            message: snippet,
         }
     }
 }
@@ -349,7 +521,6 @@ fn classify_service_error(
     message: String,
     status: u16,
     req: &AssumeRoleRequest<'_>,
-    attempts: u32,
 ) -> StsError {
     let transient_codes = [
         "IDPCommunicationError",
@@ -363,7 +534,7 @@ fn classify_service_error(
     if transient_codes.contains(&code) || status >= 500 || status == 429 {
         return StsError::Transient {
             detail: format!("{code}: {message}"),
-            attempts,
+            attempts: 1,
         };
     }
     let audience = req.audience.to_string();
@@ -436,15 +607,122 @@ mod tests {
 
     fn classify(code: &str, message: &str, status: u16) -> StsError {
         with_req(|req| {
-            classify_service_error(
-                req.role_arn.clone(),
-                code,
-                message.to_string(),
-                status,
-                req,
-                3,
-            )
+            classify_service_error(req.role_arn.clone(), code, message.to_string(), status, req)
         })
+    }
+
+    use std::sync::{Arc, Mutex};
+
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+    /// A transport that records each request's URI and sends nothing.
+    #[derive(Debug, Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    impl HttpConnector for Capture {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            self.0.lock().unwrap().push(request.uri().to_string());
+            HttpConnectorFuture::ready(Err(ConnectorError::user("captured, not sent".into())))
+        }
+    }
+
+    impl HttpClient for Capture {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    /// The URI the SDK would send AssumeRoleWithWebIdentity to, and the error.
+    fn resolved_uri(region: &str, use_fips: bool) -> (Vec<String>, StsError) {
+        let capture = Capture::default();
+        let sts = StsClient::build(
+            &Region::parse(region).unwrap(),
+            None,
+            use_fips,
+            3,
+            Duration::from_secs(5),
+            Some(SharedHttpClient::new(capture.clone())),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = with_req(|req| {
+            let req = AssumeRoleRequest {
+                role_arn: req.role_arn,
+                session_name: req.session_name,
+                duration: req.duration,
+                id_token: req.id_token,
+                inline_policy: None,
+                policy_arns: &[],
+                audience: req.audience,
+            };
+            runtime
+                .block_on(sts.assume_role_with_web_identity(req))
+                .unwrap_err()
+        });
+        let uris = capture.0.lock().unwrap().clone();
+        (uris, err)
+    }
+
+    #[test]
+    fn the_endpoint_follows_region_partition_and_fips() {
+        for (region, fips, uri) in [
+            ("us-east-1", false, "https://sts.us-east-1.amazonaws.com"),
+            (
+                "us-east-1",
+                true,
+                "https://sts-fips.us-east-1.amazonaws.com",
+            ),
+            (
+                "us-gov-west-1",
+                false,
+                "https://sts.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                "cn-north-1",
+                false,
+                "https://sts.cn-north-1.amazonaws.com.cn",
+            ),
+        ] {
+            let (uris, err) = resolved_uri(region, fips);
+            assert_eq!(uris.len(), 1, "{region}: a user error is not retried");
+            assert!(
+                uris[0].starts_with(uri),
+                "{region} fips={fips}: {}",
+                uris[0]
+            );
+            assert!(matches!(err, StsError::Request { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains("captured, not sent"), "{text}");
+            assert!(!text.contains("DispatchFailure"), "a Debug dump: {text}");
+        }
+    }
+
+    #[test]
+    fn answers_without_an_error_code_are_told_by_status() {
+        let role = RoleArn::parse("arn:aws:iam::123456789012:role/r").unwrap();
+        let e = classify_uncoded(200, body_snippet(Some(b"")), role.clone());
+        assert!(matches!(e, StsError::Unexpected { .. }), "{e:?}");
+        assert!(e.to_string().contains("HTTP 200: the body is empty"), "{e}");
+        let e = classify_uncoded(503, body_snippet(Some(b"upstream down")), role.clone());
+        assert!(Retryable::is_transient(&e));
+        assert!(e.to_string().contains("HTTP 503: upstream down"), "{e}");
+        let e = classify_uncoded(403, body_snippet(Some(b"<html>no</html>")), role);
+        assert!(e.is_refusal());
+        assert!(e.to_string().contains("HTTP 403: <html>no</html>"), "{e}");
+        let long = "x".repeat(500);
+        let snippet = body_snippet(Some(long.as_bytes()));
+        assert_eq!(snippet.chars().count(), 201);
     }
 
     #[test]

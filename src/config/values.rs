@@ -31,6 +31,34 @@ fn is_sts_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 
+/// `1 character`, `2 characters`.
+fn characters(n: usize) -> String {
+    if n == 1 {
+        "1 character".to_string()
+    } else {
+        format!("{n} characters")
+    }
+}
+
+/// The IAM partition a region belongs to, from its name.
+fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-isof-") {
+        "aws-iso-f"
+    } else if region.starts_with("eu-isoe-") {
+        "aws-iso-e"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
 /// An IAM role ARN: `arn:<partition>:iam::<12 digits>:role/<path/><name>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RoleArn {
@@ -44,8 +72,13 @@ const ROLE_ARN_FORM: &str = "an IAM role ARN like arn:aws:iam::123456789012:role
 impl RoleArn {
     /// Parses and checks a role ARN.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
+        // Only whitespace around the whole value is dropped (as the runner's
+        // getInput does); inside, STS would refuse it after a round trip.
         let s = s.trim();
         let bad = |problem: &str| Invalid::new(problem, ROLE_ARN_FORM);
+        if s.chars().any(char::is_whitespace) {
+            return Err(bad("it has whitespace inside"));
+        }
         let parts: Vec<&str> = s.splitn(6, ':').collect();
         if parts.len() != 6 || parts[0] != "arn" {
             return Err(bad("it is not an ARN"));
@@ -69,7 +102,10 @@ impl RoleArn {
             ));
         };
         let name = path_and_name.rsplit('/').next().unwrap_or_default();
-        if name.is_empty() || name.len() > 64 || !name.chars().all(is_sts_name_char) {
+        if name.chars().count() > 64 {
+            return Err(bad("the role name is longer than 64 characters"));
+        }
+        if name.is_empty() || !name.chars().all(is_sts_name_char) {
             return Err(bad(
                 "the role name must be 1..64 characters of [A-Za-z0-9_+=,.@-]",
             ));
@@ -209,9 +245,25 @@ impl Region {
         }
     }
 
-    /// The region STS uses when none is given.
+    /// The region STS uses when none is given (the commercial partition's).
     pub fn default_for_sts() -> Self {
         Self("us-east-1".to_string())
+    }
+
+    /// The region STS uses for a role of `partition` when none is given:
+    /// each partition has its own STS endpoints.
+    pub fn default_for_partition(partition: &str) -> Option<Self> {
+        match partition {
+            "aws" => Some(Self::default_for_sts()),
+            "aws-cn" => Some(Self("cn-north-1".to_string())),
+            "aws-us-gov" => Some(Self("us-gov-west-1".to_string())),
+            _ => None,
+        }
+    }
+
+    /// The partition the region belongs to (`aws`, `aws-cn`, `aws-us-gov`, …).
+    pub fn partition(&self) -> &'static str {
+        partition_of_region(&self.0)
     }
 
     /// The name.
@@ -228,12 +280,26 @@ impl fmt::Display for Region {
 
 /// Parses `3600`, `1h`, `30m`, `90s`, `1h30m` into a duration.
 pub fn parse_duration(s: &str) -> Option<Duration> {
+    parse_duration_checked(s).ok()
+}
+
+/// Why a duration did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DurationProblem {
+    /// Not a duration at all.
+    Garbled,
+    /// Well-formed but more seconds than a u64 holds.
+    Huge,
+}
+
+fn parse_duration_checked(s: &str) -> Result<Duration, DurationProblem> {
+    use DurationProblem::{Garbled, Huge};
     let s = s.trim();
     if s.is_empty() {
-        return None;
+        return Err(Garbled);
     }
     if s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().ok().map(Duration::from_secs);
+        return s.parse().map(Duration::from_secs).map_err(|_| Huge);
     }
     let mut total: u64 = 0;
     let mut number = String::new();
@@ -247,21 +313,24 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
             'h' => (3600, 1),
             'm' => (60, 2),
             's' => (1, 3),
-            _ => return None,
+            _ => return Err(Garbled),
         };
         // Units must come in h, m, s order, each once, each after a number.
         if number.is_empty() || rank <= last_unit_rank {
-            return None;
+            return Err(Garbled);
         }
         last_unit_rank = rank;
-        let n: u64 = number.parse().ok()?;
-        total = total.checked_add(n.checked_mul(factor)?)?;
+        let n: u64 = number.parse().map_err(|_| Huge)?;
+        total = n
+            .checked_mul(factor)
+            .and_then(|v| total.checked_add(v))
+            .ok_or(Huge)?;
         number.clear();
     }
     if !number.is_empty() {
-        return None;
+        return Err(Garbled);
     }
-    Some(Duration::from_secs(total))
+    Ok(Duration::from_secs(total))
 }
 
 /// Lifetime of the AWS session and of the Namespace ID token: 900..=43200 s.
@@ -277,14 +346,19 @@ impl SessionDuration {
 
     /// Parses seconds or `1h`/`30m`/`90s`/`1h30m`.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
-        let d =
-            parse_duration(s).ok_or_else(|| Invalid::new("it is not a duration", Self::FORM))?;
+        let out_of_range = |what: String| {
+            Invalid::new(
+                format!("{what} is out of range (900..43200 seconds)"),
+                Self::FORM,
+            )
+        };
+        let d = parse_duration_checked(s).map_err(|p| match p {
+            DurationProblem::Garbled => Invalid::new("it is not a duration", Self::FORM),
+            DurationProblem::Huge => out_of_range("it".to_string()),
+        })?;
         let secs = d.as_secs();
         if !(u64::from(Self::MIN)..=u64::from(Self::MAX)).contains(&secs) {
-            return Err(Invalid::new(
-                format!("{secs} seconds is outside 900..43200"),
-                Self::FORM,
-            ));
+            return Err(out_of_range(format!("{secs} seconds")));
         }
         Ok(Self(secs as u32))
     }
@@ -310,9 +384,13 @@ impl RoleSessionName {
     /// Parses a name the user gave.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
-        if !(2..=64).contains(&s.chars().count()) {
+        let n = s.chars().count();
+        if n > 64 {
+            return Err(Invalid::new("it is longer than 64 characters", Self::FORM));
+        }
+        if n < 2 {
             return Err(Invalid::new(
-                format!("it is {} characters long", s.chars().count()),
+                format!("it is {} long (at least 2)", characters(n)),
                 Self::FORM,
             ));
         }
@@ -356,14 +434,24 @@ impl fmt::Display for RoleSessionName {
 pub struct Audience(String);
 
 impl Audience {
-    /// Parses an audience: non-empty, no whitespace.
+    /// The longest audience accepted.
+    pub const MAX_CHARS: usize = 256;
+
+    /// Parses an audience: 1..=256 characters, no whitespace.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
+        const FORM: &str = "an audience like sts.amazonaws.com";
         let s = s.trim();
-        if s.is_empty() || s.len() > 256 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.is_empty() {
+            return Err(Invalid::new("it is empty", FORM));
+        }
+        if s.chars().count() > Self::MAX_CHARS {
             return Err(Invalid::new(
-                "it is empty or has spaces",
-                "an audience like sts.amazonaws.com",
+                format!("it is longer than {} characters", Self::MAX_CHARS),
+                FORM,
             ));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Invalid::new("it has spaces or control characters", FORM));
         }
         Ok(Self(s.to_string()))
     }
@@ -392,23 +480,7 @@ impl PolicyArn {
             .split([',', '\n'])
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(|p| {
-                let parts: Vec<&str> = p.splitn(6, ':').collect();
-                let ok = parts.len() == 6
-                    && parts[0] == "arn"
-                    && parts[1].starts_with("aws")
-                    && parts[2] == "iam"
-                    && parts[5].starts_with("policy/")
-                    && parts[5].len() > "policy/".len();
-                if ok {
-                    Ok(Self(p.to_string()))
-                } else {
-                    Err(Invalid::new(
-                        format!("`{p}` is not a policy ARN"),
-                        Self::FORM,
-                    ))
-                }
-            })
+            .map(Self::parse_one)
             .collect::<Result<_, _>>()?;
         if arns.len() > 10 {
             return Err(Invalid::new(
@@ -417,6 +489,56 @@ impl PolicyArn {
             ));
         }
         Ok(arns)
+    }
+
+    /// STS's limit on one policy ARN.
+    pub const MAX_CHARS: usize = 2048;
+
+    /// Parses one ARN: `arn:<aws|aws-cn|aws-us-gov>:iam::<aws|12 digits>:policy/<path/>name`.
+    pub fn parse_one(p: &str) -> Result<Self, Invalid> {
+        let shown: String = p.chars().take(120).collect();
+        let bad =
+            |why: &str| Invalid::new(format!("`{shown}` is not a policy ARN ({why})"), Self::FORM);
+        if p.chars().count() > Self::MAX_CHARS {
+            return Err(Invalid::new(
+                format!("an ARN is longer than {} characters", Self::MAX_CHARS),
+                Self::FORM,
+            ));
+        }
+        if p.chars().any(char::is_whitespace) {
+            return Err(bad("it has whitespace inside"));
+        }
+        let parts: Vec<&str> = p.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" {
+            return Err(bad("expected arn:<partition>:iam::<account>:policy/NAME"));
+        }
+        if !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") {
+            return Err(bad("the partition must be aws, aws-cn or aws-us-gov"));
+        }
+        if !parts[3].is_empty() {
+            return Err(bad("IAM ARNs have an empty region part (`iam::`)"));
+        }
+        let account = parts[4];
+        if account != "aws" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad("the account must be `aws` or 12 digits"));
+        }
+        let Some(path_and_name) = parts[5].strip_prefix("policy/") else {
+            return Err(bad("it does not name a policy (expected `:policy/`)"));
+        };
+        let name = path_and_name.rsplit('/').next().unwrap_or_default();
+        if name.is_empty()
+            || path_and_name.contains("//")
+            || path_and_name.starts_with('/')
+            || !path_and_name
+                .chars()
+                .all(|c| c == '/' || is_sts_name_char(c))
+        {
+            return Err(bad(
+                "the policy path and name must be characters of [A-Za-z0-9_+=,.@-] and `/`",
+            ));
+        }
+        Ok(Self(p.to_string()))
     }
 
     /// The ARN.
@@ -446,9 +568,9 @@ impl InlinePolicy {
         if packed.chars().count() > Self::MAX_CHARS {
             return Err(Invalid::new(
                 format!(
-                    "it is {} characters without whitespace; STS takes at most {}",
-                    packed.chars().count(),
-                    Self::MAX_CHARS
+                    "it is longer than {} characters even without whitespace ({}), STS's limit",
+                    Self::MAX_CHARS,
+                    characters(packed.chars().count())
                 ),
                 FORM,
             ));
@@ -546,14 +668,29 @@ pub fn parse_attempts(s: &str) -> Result<u32, Invalid> {
 /// Parses the bound on the whole run (1 s ..= 1 h).
 pub fn parse_timeout(s: &str) -> Result<Duration, Invalid> {
     const FORM: &str = "seconds from 1 to 3600, or a duration like 90s or 5m";
-    let d = parse_duration(s).ok_or_else(|| Invalid::new("it is not a duration", FORM))?;
+    let d = parse_duration_checked(s).map_err(|p| match p {
+        DurationProblem::Garbled => Invalid::new("it is not a duration", FORM),
+        DurationProblem::Huge => Invalid::new("it is out of range (1..3600 seconds)", FORM),
+    })?;
     if d.as_secs() == 0 || d.as_secs() > 3600 {
         return Err(Invalid::new(
-            format!("{} seconds is outside 1..3600", d.as_secs()),
+            format!(
+                "{} is out of range (1..3600 seconds)",
+                plural_secs(d.as_secs())
+            ),
             FORM,
         ));
     }
     Ok(d)
+}
+
+/// `1 second`, `5 seconds`.
+fn plural_secs(n: u64) -> String {
+    if n == 1 {
+        "1 second".to_string()
+    } else {
+        format!("{n} seconds")
+    }
 }
 
 /// An HTTP endpoint that tokens may be sent to: https, or http on loopback only.
@@ -708,10 +845,12 @@ impl TenantId {
         if s.is_empty() {
             return Err(Invalid::new("it is empty", FORM));
         }
-        if s.len() > 128
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        if s.chars().count() > 128 {
+            return Err(Invalid::new("it is longer than 128 characters", FORM));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
         {
             return Err(Invalid::new(
                 "it has characters a tenant id does not have",
@@ -744,6 +883,7 @@ impl OidcProviderArn {
         let s = s.trim();
         let parts: Vec<&str> = s.splitn(6, ':').collect();
         let ok = parts.len() == 6
+            && !s.chars().any(char::is_whitespace)
             && parts[0] == "arn"
             && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
             && parts[2] == "iam"
@@ -934,6 +1074,150 @@ mod tests {
         assert_eq!(
             Endpoint::parse("http://127.0.0.1:1/").unwrap().base(),
             "http://127.0.0.1:1"
+        );
+    }
+
+    #[test]
+    fn role_arn_refuses_whitespace_inside_but_trims_around() {
+        for bad in [
+            "arn:aws:iam:: 123456789012:role/x",
+            "arn:aws:iam::123456789012 :role/x",
+            "arn:aws:iam::1234 56789012:role/x",
+            "arn:aws:iam::123456789012:role/x y",
+            "arn:aws:iam::123456789012:role/\tx",
+            "arn:aws:iam::\u{a0}123456789012:role/x",
+        ] {
+            assert!(RoleArn::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        let arn = RoleArn::parse("  arn:aws:iam::123456789012:role/x\n").unwrap();
+        assert_eq!(arn.as_str(), "arn:aws:iam::123456789012:role/x");
+        let err = RoleArn::parse(&format!(
+            "arn:aws:iam::123456789012:role/{}",
+            "a".repeat(65)
+        ))
+        .unwrap_err();
+        assert!(err.problem.contains("longer than 64 characters"), "{err:?}");
+        assert!(
+            OidcProviderArn::parse(
+                "arn:aws:iam:: 123456789012:oidc-provider/federation.namespaceapis.com"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn policy_arns_are_checked_strictly() {
+        for good in [
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:iam::123456789012:policy/x",
+            "arn:aws-cn:iam::123456789012:policy/team/a+b=c.d@e-f_g",
+            "arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaRole",
+        ] {
+            assert!(PolicyArn::parse_list(good).is_ok(), "{good} refused");
+        }
+        for bad in [
+            "arn:aws:iam::123:policy/x",
+            "arn:aws:iam:us-east-1:aws:policy/x",
+            "arn:aws:iam::aws:policy/a b",
+            "arn:aws:iam::aws:policy/",
+            "arn:aws:iam::aws:policy//x",
+            "arn:aws:iam::aws:policy/a*",
+            "arn:aws:iam::aws:role/x",
+            "arn:aws:s3::aws:policy/x",
+            "arn:awsx:iam::aws:policy/x",
+            "arn:aws:iam::12345678901a:policy/x",
+            "arn:aws:iam::azz:policy/x",
+        ] {
+            let err = PolicyArn::parse_list(bad).expect_err(bad);
+            assert!(err.expected.contains("policy ARNs"), "{bad}: {err:?}");
+        }
+        let long = format!("arn:aws:iam::aws:policy/{}", "a".repeat(2048));
+        let err = PolicyArn::parse_list(&long).unwrap_err();
+        assert!(
+            err.problem.contains("longer than 2048 characters"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn regions_know_their_partition_and_partitions_their_default() {
+        assert_eq!(Region::parse("us-east-1").unwrap().partition(), "aws");
+        assert_eq!(Region::parse("eu-west-2").unwrap().partition(), "aws");
+        assert_eq!(Region::parse("cn-north-1").unwrap().partition(), "aws-cn");
+        assert_eq!(
+            Region::parse("us-gov-west-1").unwrap().partition(),
+            "aws-us-gov"
+        );
+        assert_eq!(
+            Region::parse("us-iso-east-1").unwrap().partition(),
+            "aws-iso"
+        );
+        for (p, r) in [
+            ("aws", "us-east-1"),
+            ("aws-cn", "cn-north-1"),
+            ("aws-us-gov", "us-gov-west-1"),
+        ] {
+            assert_eq!(Region::default_for_partition(p).unwrap().as_str(), r);
+            assert_eq!(Region::default_for_partition(p).unwrap().partition(), p);
+        }
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong_precisely() {
+        let err = Audience::parse(&"a".repeat(100_000)).unwrap_err();
+        assert_eq!(err.problem, "it is longer than 256 characters");
+        assert_eq!(
+            Audience::parse("a b").unwrap_err().problem,
+            "it has spaces or control characters"
+        );
+        assert_eq!(Audience::parse(" ").unwrap_err().problem, "it is empty");
+        let err = SessionDuration::parse("99999999999999999999999").unwrap_err();
+        assert!(
+            err.problem.contains("out of range (900..43200 seconds)"),
+            "{err:?}"
+        );
+        let err = SessionDuration::parse("99999999999999999h").unwrap_err();
+        assert!(
+            err.problem.contains("out of range (900..43200 seconds)"),
+            "{err:?}"
+        );
+        let err = SessionDuration::parse("100").unwrap_err();
+        assert_eq!(
+            err.problem,
+            "100 seconds is out of range (900..43200 seconds)"
+        );
+        assert_eq!(
+            SessionDuration::parse("soon").unwrap_err().problem,
+            "it is not a duration"
+        );
+        assert_eq!(
+            RoleSessionName::parse("x").unwrap_err().problem,
+            "it is 1 character long (at least 2)"
+        );
+        assert_eq!(
+            RoleSessionName::parse(&"a".repeat(65)).unwrap_err().problem,
+            "it is longer than 64 characters"
+        );
+        assert!(
+            parse_timeout("99999999999999999999999")
+                .unwrap_err()
+                .problem
+                .contains("out of range (1..3600 seconds)")
+        );
+        assert_eq!(
+            parse_timeout("3601").unwrap_err().problem,
+            "3601 seconds is out of range (1..3600 seconds)"
+        );
+        assert_eq!(
+            TenantId::parse(&"t".repeat(129)).unwrap_err().problem,
+            "it is longer than 128 characters"
+        );
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(2100));
+        assert!(
+            InlinePolicy::parse(&big)
+                .unwrap_err()
+                .problem
+                .contains("longer than 2048 characters")
         );
     }
 

@@ -72,10 +72,14 @@ pub async fn run(
             audience: settings.audience.as_str(),
         })
         .await?;
+    let c = &session.credentials;
+    for s in [&c.access_key_id, &c.secret_access_key, &c.session_token] {
+        crate::secrets::register(s);
+    }
     tracing::info!(
         "Assumed {} until {} ({} ms)",
         session.assumed_role_arn,
-        session.credentials.expiration.time_of_day(),
+        session.credentials.expiration.rfc3339(),
         started.elapsed().as_millis()
     );
 

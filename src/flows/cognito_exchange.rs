@@ -82,6 +82,7 @@ pub async fn run(
     .await?;
     let started = Instant::now();
     let cognito_token = cognito.open_id_token(pool, &settings.tenant_id).await?;
+    crate::secrets::register(cognito_token.secret());
     tracing::info!(
         "Got a Cognito OpenID token from identity pool {pool} ({} ms)",
         started.elapsed().as_millis()

@@ -46,6 +46,7 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
             let sts = StsClient::new(
                 &settings.sts_region,
                 settings.sts_endpoint.as_ref(),
+                settings.sts_use_fips,
                 config.retry_max_attempts,
                 deadline
                     .saturating_duration_since(Instant::now())

@@ -55,7 +55,7 @@ pub async fn run(
     tracing::info!(
         "Got an ID token from Namespace{} ({} ms)",
         expires
-            .map(|e| format!(", valid until {}", e.time_of_day()))
+            .map(|e| format!(", valid until {}", e.rfc3339()))
             .unwrap_or_default(),
         started.elapsed().as_millis()
     );

@@ -37,10 +37,11 @@ impl RetryPolicy {
 
     /// Runs `op` until it succeeds, fails for good, or the attempts or the
     /// deadline run out. Never sleeps after the last attempt.
-    pub async fn run<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, NamespaceError>
+    pub async fn run<T, E, F, Fut>(&self, what: &str, mut op: F) -> Result<T, E>
     where
+        E: Retryable,
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, NamespaceError>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         let mut attempt = 1;
         loop {
@@ -68,6 +69,23 @@ impl RetryPolicy {
     }
 }
 
+/// An error a [`RetryPolicy`] can judge (retry or not) and annotate.
+pub trait Retryable: std::fmt::Display {
+    /// Worth another attempt.
+    fn is_transient(&self) -> bool;
+    /// Records how many attempts were made, for the message.
+    fn set_attempts(&mut self, n: u32);
+}
+
+impl Retryable for NamespaceError {
+    fn is_transient(&self) -> bool {
+        NamespaceError::is_transient(self)
+    }
+    fn set_attempts(&mut self, n: u32) {
+        NamespaceError::set_attempts(self, n);
+    }
+}
+
 /// A workspace, as Namespace describes it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default)]
@@ -86,10 +104,26 @@ pub struct Tenant {
 #[derive(Debug, Deserialize)]
 pub struct TenantTokenResponse {
     /// The new tenant token (`nsct_…`).
+    #[serde(default = "empty_secret")]
     pub tenant_token: SecretString,
     /// The workspace it belongs to.
     #[serde(default)]
     pub tenant: Option<Tenant>,
+}
+
+impl TenantTokenResponse {
+    /// The required field that came empty, if any.
+    fn empty_field(&self) -> Option<&'static str> {
+        is_blank(&self.tenant_token).then_some("tenant_token")
+    }
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from(String::new())
+}
+
+fn is_blank(s: &SecretString) -> bool {
+    s.expose_secret().trim().is_empty()
 }
 
 /// The Namespace API, on one connection pool per scheme.
@@ -120,7 +154,9 @@ impl HttpClients {
             let builder = if tls {
                 builder
             } else {
-                builder.tls_certs_only([])
+                // Only loopback is reached in cleartext: never through a proxy,
+                // which would see the bearer token.
+                builder.tls_certs_only([]).no_proxy()
             };
             builder.build().map_err(|e| error_chain(&e))
         };
@@ -193,6 +229,7 @@ impl NamespaceClient {
         }
         #[derive(Deserialize)]
         struct Resp {
+            #[serde(default = "empty_secret")]
             id_token: SecretString,
         }
         let resp: Resp = self
@@ -204,8 +241,10 @@ impl NamespaceClient {
                     version: 1,
                     duration_secs,
                 },
+                |r: &Resp| is_blank(&r.id_token).then_some("id_token"),
             )
             .await?;
+        crate::secrets::register(&resp.id_token);
         Ok(IdToken::new(resp.id_token))
     }
 
@@ -221,6 +260,7 @@ impl NamespaceClient {
         }
         #[derive(Deserialize)]
         struct Resp {
+            #[serde(default = "empty_secret")]
             tenant_token: SecretString,
         }
         let resp: Resp = self
@@ -230,8 +270,10 @@ impl NamespaceClient {
                 &Req {
                     token_duration_secs,
                 },
+                |r: &Resp| is_blank(&r.tenant_token).then_some("tenant_token"),
             )
             .await?;
+        crate::secrets::register(&resp.tenant_token);
         Ok(resp.tenant_token)
     }
 
@@ -250,8 +292,10 @@ impl NamespaceClient {
             &Req {
                 github_token: github_token.expose_secret(),
             },
+            TenantTokenResponse::empty_field,
         )
         .await
+        .inspect(|r| crate::secrets::register(&r.tenant_token))
     }
 
     /// `ExchangeAWSCognitoJWT`: a tenant token for a Cognito OpenID token.
@@ -272,8 +316,10 @@ impl NamespaceClient {
                 tenant_id,
                 aws_cognito_token: aws_cognito_token.expose_secret(),
             },
+            TenantTokenResponse::empty_field,
         )
         .await
+        .inspect(|r| crate::secrets::register(&r.tenant_token))
     }
 
     /// `TrustAWSCognitoIdentityPool`: let `pool` (`<region>:<guid>`) issue tokens via `identity_provider`.
@@ -319,7 +365,7 @@ impl NamespaceClient {
             tenant: Tenant,
         }
         let resp: Resp = self
-            .call(methods::GET_TENANT, Some(bearer), &Req {})
+            .call(methods::GET_TENANT, Some(bearer), &Req {}, |_: &Resp| None)
             .await?;
         Ok(resp.tenant)
     }
@@ -333,7 +379,7 @@ impl NamespaceClient {
     ) -> Result<SecretString, NamespaceError> {
         #[derive(Deserialize)]
         struct Resp {
-            value: SecretString,
+            value: Option<SecretString>,
         }
         let sep = if request_url.contains('?') { '&' } else { '?' };
         let url = format!("{request_url}{sep}audience={}", percent_encode(audience));
@@ -347,17 +393,35 @@ impl NamespaceClient {
                     .header(ACCEPT, "application/json")
                     .bearer_auth(request_token.expose_secret())
                     .timeout(self.attempt_timeout());
-                let (status, headers, body) = self.send(method, &url, req).await?;
+                let (status, _, body) = self.send(method, &url, req).await?;
                 if status != 200 {
-                    return Err(read_error(method, status, &headers, &body));
+                    return Err(github_error(status, &body));
                 }
-                serde_json::from_slice::<Resp>(&body)
-                    .map(|r| r.value)
-                    .map_err(|e| NamespaceError::Unreadable {
-                        method,
-                        detail: e.to_string(),
-                        attempts: 1,
-                    })
+                let unusable = |message: String, transient| NamespaceError::GithubOidc {
+                    http_status: 200,
+                    message,
+                    transient,
+                    attempts: 1,
+                };
+                // A body cut short may be a network glitch (retried); a
+                // well-formed answer without `value` will not change (not retried).
+                let resp: Resp = serde_json::from_slice(&body).map_err(|e| {
+                    unusable(
+                        if body.is_empty() {
+                            "the body is empty".to_string()
+                        } else {
+                            format!("the body is not the expected JSON ({e})")
+                        },
+                        true,
+                    )
+                })?;
+                match resp.value {
+                    Some(v) if !is_blank(&v) => {
+                        crate::secrets::register(&v);
+                        Ok(v)
+                    }
+                    _ => Err(unusable("it has no `value`".to_string(), false)),
+                }
             })
             .await
     }
@@ -386,30 +450,44 @@ impl NamespaceClient {
                         detail: "the body is not text".into(),
                         attempts: 1,
                     })?;
-                Ok(SecretString::from(text.trim().to_string()))
+                let token = SecretString::from(text.trim().to_string());
+                crate::secrets::register(&token);
+                Ok(token)
             })
             .await
     }
 
-    /// One API call with retries: POST JSON, read JSON.
+    /// One API call with retries: POST JSON, read JSON. `empty_field` names
+    /// a required field that came empty: such an answer is unreadable (and
+    /// retried), never passed on.
     async fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,
         method: &'static str,
         bearer: Option<&SecretString>,
         body: &Req,
+        empty_field: impl Fn(&Resp) -> Option<&'static str>,
     ) -> Result<Resp, NamespaceError> {
         self.retry
             .run(short_method(method), || async {
                 let bytes = self.post_once(method, bearer, body).await?;
-                serde_json::from_slice(&bytes).map_err(|e| NamespaceError::Unreadable {
-                    method,
-                    detail: if bytes.is_empty() {
-                        "the body is empty".to_string()
-                    } else {
-                        e.to_string()
-                    },
-                    attempts: 1,
-                })
+                let resp: Resp =
+                    serde_json::from_slice(&bytes).map_err(|e| NamespaceError::Unreadable {
+                        method,
+                        detail: if bytes.is_empty() {
+                            "the body is empty".to_string()
+                        } else {
+                            e.to_string()
+                        },
+                        attempts: 1,
+                    })?;
+                match empty_field(&resp) {
+                    Some(field) => Err(NamespaceError::Unreadable {
+                        method,
+                        detail: format!("`{field}` is missing or empty"),
+                        attempts: 1,
+                    }),
+                    None => Ok(resp),
+                }
             })
             .await
     }
@@ -469,6 +547,29 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// A non-200 answer of GitHub's OIDC token endpoint: its status and the
+/// start of its body (GitHub answers `{"message": …}` or plain text).
+fn github_error(http_status: u16, body: &[u8]) -> NamespaceError {
+    #[derive(Deserialize)]
+    struct Message {
+        message: String,
+    }
+    let message = serde_json::from_slice::<Message>(body)
+        .map(|m| m.message)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let message: String = message.trim().chars().take(200).collect();
+    NamespaceError::GithubOidc {
+        http_status,
+        message: if message.is_empty() {
+            "no message".to_string()
+        } else {
+            message
+        },
+        transient: http_status == 429 || http_status >= 500,
+        attempts: 1,
+    }
+}
+
 /// Reads a non-200 answer in the documented order: `google.rpc.Status` JSON
 /// with a numeric code, the same with a string code, `grpc-status` headers,
 /// then the HTTP status.
@@ -524,7 +625,14 @@ pub fn read_error(
             (code, text, true)
         }
     };
-    let transient = matches!(code, RpcCode::UNAVAILABLE | RpcCode::RESOURCE_EXHAUSTED | RpcCode::DEADLINE_EXCEEDED)
+    // INTERNAL is a server-side failure like a bare 500: worth another try (DESIGN: retry 5xx).
+    let transient = matches!(
+        code,
+        RpcCode::UNAVAILABLE
+            | RpcCode::RESOURCE_EXHAUSTED
+            | RpcCode::DEADLINE_EXCEEDED
+            | RpcCode::INTERNAL
+    )
         || matches!(http_status, 429 | 502..=504)
         // A bare 5xx without a status in it is a server or proxy failure: worth another try.
         || (from_status && (500..600).contains(&http_status));
@@ -655,7 +763,16 @@ mod tests {
             api(read_error(M, 500, &h, b"oops")).2,
             "a bare 500 is retried"
         );
-        assert!(!api(read_error(M, 500, &h, br#"{"code":13,"message":"bug"}"#)).2);
+        assert!(
+            api(read_error(M, 500, &h, br#"{"code":13,"message":"bug"}"#)).2,
+            "INTERNAL is retried"
+        );
+        let mut h3 = HeaderMap::new();
+        h3.insert("grpc-status", HeaderValue::from_static("13"));
+        assert!(
+            api(read_error(M, 200, &h3, b"")).2,
+            "INTERNAL in headers too"
+        );
         assert!(api(read_error(M, 429, &h, b"")).2);
         assert!(!api(read_error(M, 418, &h, b"")).2);
     }

@@ -116,7 +116,7 @@ pub enum NamespaceError {
         /// Attempts made.
         attempts: u32,
     },
-    /// A 200 answer whose body cannot be read.
+    /// A 200 answer whose body cannot be read, or whose required fields are empty.
     #[error("Namespace's answer to {method} could not be read: {detail}{}", attempts_note(*attempts))]
     Unreadable {
         /// The method called.
@@ -126,6 +126,29 @@ pub enum NamespaceError {
         /// Attempts made.
         attempts: u32,
     },
+    /// GitHub's OIDC token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`) failed:
+    /// GitHub's side, not Namespace's.
+    #[error("{}{}", github_message(*http_status, message), attempts_note(*attempts))]
+    GithubOidc {
+        /// The HTTP status; 200 when the answer held no usable token.
+        http_status: u16,
+        /// GitHub's message (or what was wrong with the answer).
+        message: String,
+        /// Whether the answer is worth retrying.
+        transient: bool,
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+fn github_message(http_status: u16, message: &str) -> String {
+    match http_status {
+        200 => format!("GitHub's OIDC token endpoint answered without a usable token: {message}"),
+        401 | 403 | 404 => format!(
+            "GitHub's OIDC token endpoint answered {http_status} ({message}); check that the job has `permissions: id-token: write`"
+        ),
+        _ => format!("GitHub's OIDC token endpoint answered {http_status} ({message})"),
+    }
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -140,7 +163,7 @@ impl NamespaceError {
     /// Worth retrying: throttling, UNAVAILABLE, 502/503/504, connection errors, timeouts.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Api { transient, .. } => *transient,
+            Self::Api { transient, .. } | Self::GithubOidc { transient, .. } => *transient,
             Self::Transport { .. } | Self::Unreadable { .. } => true,
         }
     }
@@ -151,6 +174,11 @@ impl NamespaceError {
             Self::Api {
                 code, transient, ..
             } => !*transient && !matches!(code.0, 2 | 13 | 15),
+            Self::GithubOidc {
+                http_status,
+                transient,
+                ..
+            } => !*transient && *http_status != 200,
             _ => false,
         }
     }
@@ -159,7 +187,8 @@ impl NamespaceError {
         match self {
             Self::Api { attempts, .. }
             | Self::Transport { attempts, .. }
-            | Self::Unreadable { attempts, .. } => *attempts = n,
+            | Self::Unreadable { attempts, .. }
+            | Self::GithubOidc { attempts, .. } => *attempts = n,
         }
     }
 
@@ -172,6 +201,15 @@ impl NamespaceError {
             ),
             Self::Api { code, .. } if *code == RpcCode::PERMISSION_DENIED => {
                 "The token is valid but not allowed to do this: check the workspace and the token's permissions in Namespace.".to_string()
+            }
+            Self::GithubOidc { transient: false, http_status, .. } if *http_status != 200 => {
+                "Add `permissions: id-token: write` to the job (or the workflow); without it GitHub refuses to issue OIDC tokens. Or pass a Namespace token with the `namespace-token` input.".to_string()
+            }
+            Self::GithubOidc { transient: false, .. } => {
+                "GitHub's OIDC service gave no token: run again; if it persists, pass a Namespace token with the `namespace-token` input.".to_string()
+            }
+            Self::GithubOidc { .. } => {
+                "GitHub's OIDC service looks unavailable: run again, or raise retry-max-attempts / timeout-seconds.".to_string()
             }
             Self::Api { transient: true, .. } | Self::Transport { .. } | Self::Unreadable { .. } => {
                 "This looks temporary: run again, or raise retry-max-attempts / timeout-seconds; check the Namespace endpoint (NSC_IAM_ENDPOINT) and the network.".to_string()

@@ -235,6 +235,7 @@ impl TokenChain {
                     token
                         .check_not_expired(Timestamp::now())
                         .map_err(unusable)?;
+                    crate::secrets::register(token.secret());
                     let tenant = token
                         .claims()
                         .tenant_id
@@ -284,6 +285,10 @@ fn read_small(path: &Path) -> std::io::Result<Option<String>> {
     };
     let mut text = String::new();
     file.take(1 << 20).read_to_string(&mut text)?;
+    // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the token.
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        text = rest.to_string();
+    }
     Ok(Some(text))
 }
 
@@ -514,6 +519,7 @@ impl TokenSource for GithubOidc {
                 source_name: self.name(),
                 error,
             };
+            crate::secrets::register(request_token);
             let started = Instant::now();
             let github_token = client
                 .fetch_github_oidc_token(url, request_token, GITHUB_OIDC_AUDIENCE)

@@ -67,15 +67,29 @@ pub struct TokenClaims {
     pub primary_region: Option<String>,
     /// The workload's region.
     pub workload_region: Option<String>,
-    /// Expiry, seconds since the epoch (required for JWT kinds).
+    /// Expiry, seconds since the epoch (required for JWT kinds). A value no
+    /// clock can hold (negative, fractional past u64, > year 9999) reads as `u64::MAX`.
+    #[serde(default, deserialize_with = "lenient_exp")]
     pub exp: Option<u64>,
 }
 
 impl TokenClaims {
-    /// Expiry as a timestamp.
+    /// Expiry as a timestamp (clamped at year 9999; [`NamespaceToken::parse`] refuses more).
     pub fn expires_at(&self) -> Option<Timestamp> {
         self.exp.map(Timestamp::from_unix_secs)
     }
+}
+
+/// Reads `exp` as any JSON number: whole seconds in range stay as they are,
+/// anything else becomes `u64::MAX` so that a range check can name it
+/// instead of the claims failing to parse as a whole.
+fn lenient_exp<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let v: Option<serde_json::Value> = Option::deserialize(d)?;
+    Ok(match v {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Number(n)) => Some(n.as_u64().unwrap_or(u64::MAX)),
+        Some(_) => Some(u64::MAX),
+    })
 }
 
 /// Why a token (or spec, or token.json) cannot be used. Never holds the token.
@@ -95,6 +109,9 @@ pub enum TokenProblem {
     /// No `exp` claim.
     #[error("it has no expiry (`exp` claim)")]
     MissingExp,
+    /// An `exp` no clock can hold (past year 9999, negative, not whole seconds).
+    #[error("its exp claim is out of range (it must be seconds since 1970, before year 10000)")]
+    ExpOutOfRange,
     /// Past its `exp`.
     #[error("it expired at {expired_at} (the local clock says {now})")]
     Expired {
@@ -143,8 +160,12 @@ impl NamespaceToken {
             _ => {
                 let claims: TokenClaims =
                     decode_jwt_payload(rest).map_err(TokenProblem::BadClaims)?;
-                if claims.exp.is_none() {
-                    return Err(TokenProblem::MissingExp);
+                match claims.exp {
+                    None => return Err(TokenProblem::MissingExp),
+                    Some(exp) if Timestamp::try_from_unix_secs(exp).is_none() => {
+                        return Err(TokenProblem::ExpOutOfRange);
+                    }
+                    Some(_) => {}
                 }
                 claims
             }
@@ -208,7 +229,9 @@ pub enum TokenSpec {
 }
 
 /// Parses a token spec: standard base64 (padding optional) of
-/// `{"version":"v1","metadata_url":"…","inline_token":"…"}`.
+/// `{"version":"v1","metadata_url":"…","inline_token":"…"}`. ASCII
+/// whitespace anywhere is ignored, as Go's decoder ignores line breaks
+/// (`base64` wraps its output at 76 columns).
 pub fn parse_token_spec(spec: &SecretString) -> Result<TokenSpec, TokenProblem> {
     #[derive(Deserialize)]
     struct Spec {
@@ -220,12 +243,17 @@ pub fn parse_token_spec(spec: &SecretString) -> Result<TokenSpec, TokenProblem> 
         &alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
-    let text = spec.expose_secret().trim();
+    let text: String = spec
+        .expose_secret()
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     if text.is_empty() {
         return Err(TokenProblem::Empty);
     }
     let bytes = STANDARD_ANY_PAD
-        .decode(text)
+        .decode(&text)
         .map_err(|_| TokenProblem::BadSpec("not base64".into()))?;
     let spec: Spec = serde_json::from_slice(&bytes)
         .map_err(|_| TokenProblem::BadSpec("not the expected JSON".into()))?;
@@ -278,6 +306,7 @@ pub struct IdTokenClaims {
     /// Workspace.
     pub tenant_id: Option<String>,
     /// Expiry.
+    #[serde(default, deserialize_with = "lenient_exp")]
     pub exp: Option<u64>,
 }
 
@@ -420,6 +449,52 @@ pub(crate) mod tests {
         let v2 = STANDARD_NO_PAD.encode(r#"{"version":"v2","metadata_url":"x"}"#);
         assert!(parse_token_spec(&secret(&v2)).is_err());
         assert!(parse_token_spec(&secret("!!!")).is_err());
+    }
+
+    #[test]
+    fn token_specs_wrapped_by_base64_still_parse() {
+        let json = format!(
+            r#"{{"version":"v1","inline_token":"nsct_{}"}}"#,
+            "x".repeat(120)
+        );
+        let enc = STANDARD.encode(&json);
+        // `base64` wraps at 76 columns; Windows tools add \r\n.
+        let wrapped: String = enc
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        for spec in [
+            wrapped.clone(),
+            format!(" {wrapped}\n"),
+            format!("\u{feff}{wrapped}"),
+        ] {
+            let TokenSpec::Inline(t) = parse_token_spec(&secret(&spec)).expect("wrapped spec")
+            else {
+                panic!("inline")
+            };
+            assert!(t.expose_secret().starts_with("nsct_x"), "token differs");
+        }
+    }
+
+    #[test]
+    fn absurd_exp_is_refused_without_panicking() {
+        for exp in [
+            serde_json::json!(18446744073709551615u64),
+            serde_json::json!(253402300800u64),
+            serde_json::json!(1e30),
+            serde_json::json!(-5),
+            serde_json::json!("soon"),
+        ] {
+            let t = format!(
+                "nsct_{}",
+                jwt(serde_json::json!({"tenant_id":"t","exp":exp}))
+            );
+            let err = NamespaceToken::parse(&secret(&t)).unwrap_err();
+            assert_eq!(err, TokenProblem::ExpOutOfRange, "{exp}");
+            assert!(err.to_string().contains("exp claim is out of range"));
+        }
     }
 
     #[test]

@@ -21,17 +21,19 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Writes workflow-command lines to stdout in one go (the runner reads stdout and stderr).
+/// Writes workflow-command lines to stderr in one go. The runner reads both
+/// streams, but stderr keeps them in order with the log and out of a
+/// captured stdout (`eval "$(…)"`, `> file`), where a mask would be lost.
 pub fn print_commands(lines: &[String]) -> Result<(), SinkError> {
     if lines.is_empty() {
         return Ok(());
     }
     let mut text = lines.join("\n");
     text.push('\n');
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| SinkError::Stdout(e.to_string()))
+    let mut err = std::io::stderr().lock();
+    err.write_all(text.as_bytes())
+        .and_then(|_| err.flush())
+        .map_err(|e| SinkError::Stdout(format!("standard error: {e}")))
 }
 
 /// `::add-mask::` lines for `values` (empty values are skipped: the runner refuses them).
@@ -67,20 +69,9 @@ pub fn file_command_blocks(vars: &[Var]) -> Result<String, SinkError> {
 
 /// Masks, exports, outputs, summary: in that order.
 pub fn deliver(handover: &Handover, github: &GithubSettings) -> Result<(), SinkError> {
-    // 1. Masks before any other line mentions a secret, and before any file holds one.
-    let secrets = handover
-        .env
-        .iter()
-        .chain(&handover.outputs)
-        .filter(|v| v.value.is_secret());
-    let secret_values: Vec<String> = secrets.map(|v| v.value.expose().into_owned()).collect();
-    let masks = mask_lines(
-        secret_values
-            .iter()
-            .map(String::as_str)
-            .chain(handover.extra_masks.iter().map(String::as_str)),
-    );
-    print_commands(&masks)?;
+    // 1. Masks before any other line mentions a secret, and before any file
+    // holds one (most were registered when they arrived; this is idempotent).
+    super::handover::register_secrets(handover);
 
     // 2. GITHUB_ENV: all blocks in one append.
     if github.export_env {

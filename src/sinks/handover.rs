@@ -192,3 +192,22 @@ pub fn render_json(fields: &[Var]) -> String {
     s.push('\n');
     s
 }
+
+/// Registers every secret `h` may show (variables, outputs, JSON fields,
+/// credential-process fields, extra masks) before any of them is written.
+pub fn register_secrets(h: &Handover) {
+    let vars = h
+        .env
+        .iter()
+        .chain(&h.outputs)
+        .chain(&h.json)
+        .chain(h.credential_process.iter().flatten());
+    for v in vars {
+        if let Value::Secret(s) = &v.value {
+            crate::secrets::register(s);
+        }
+    }
+    for m in &h.extra_masks {
+        crate::secrets::register_value(m);
+    }
+}

@@ -8,6 +8,7 @@ pub mod file;
 pub mod github;
 pub mod handover;
 pub mod nsc_token;
+pub mod profile;
 pub mod shell;
 
 use std::io::Write;
@@ -33,9 +34,12 @@ pub enum SinkError {
         /// Why.
         detail: String,
     },
-    /// Standard output is closed or full.
+    /// Standard output is full or failing.
     #[error("Could not write to standard output: {0}")]
     Stdout(String),
+    /// Standard output was closed by its reader (`… | head`); the run ends quietly.
+    #[error("Standard output was closed.")]
+    BrokenPipe,
     /// This format cannot carry this result, or a value cannot be written in it.
     #[error("{0}")]
     Unsupported(String),
@@ -46,8 +50,8 @@ impl SinkError {
     pub fn hint(&self) -> String {
         match self {
             Self::GithubEnvMissing => "Run the action in a GitHub Actions job (the runner sets GITHUB_ENV), or set export-env: false and use the step outputs.".into(),
-            Self::Write { .. } => "Check that the file's directory exists and is writable by this process (Docker actions run as root).".into(),
-            Self::Stdout(_) => "Check where standard output goes (a closed pipe, a full disk).".into(),
+            Self::Write { .. } => "Use a path that is a regular file or does not exist yet, in a directory that exists and is writable by this process (Docker actions run as root).".into(),
+            Self::Stdout(_) | Self::BrokenPipe => "Check where standard output goes (a closed pipe, a full disk).".into(),
             Self::Unsupported(_) => "Choose another --format.".into(),
         }
     }
@@ -56,6 +60,9 @@ impl SinkError {
 /// Hands the outcome over as `settings` say.
 pub fn deliver(outcome: &Outcome, settings: &SinkSettings) -> Result<(), SinkError> {
     let handover = match outcome {
+        Outcome::AssumedRole(a) if settings.profile.is_some() => {
+            return profile::deliver(a, settings);
+        }
         Outcome::AssumedRole(a) => handover::assumed_role(a, &settings.github),
         Outcome::CognitoExchanged(t) => match &t.destination {
             crate::config::TokenDestination::TokenFile(path) => {
@@ -69,6 +76,7 @@ pub fn deliver(outcome: &Outcome, settings: &SinkSettings) -> Result<(), SinkErr
             let token = secrecy::ExposeSecret::expose_secret(w.id_token.secret())
                 .as_bytes()
                 .to_vec();
+            crate::secrets::register(w.id_token.secret());
             file::write_atomic(&w.token_file, &token).map_err(|detail| SinkError::Write {
                 what: "the web identity token file",
                 path: w.token_file.clone(),
@@ -80,6 +88,8 @@ pub fn deliver(outcome: &Outcome, settings: &SinkSettings) -> Result<(), SinkErr
             return nsc_token::print(&serde_json::to_string_pretty(doc).unwrap_or_default());
         }
     };
+    // Under GitHub, masks for whatever any format is about to print.
+    handover::register_secrets(&handover);
     let text = match settings.format {
         OutputFormat::Github => return github::deliver(&handover, &settings.github),
         OutputFormat::Shell => shell::render_exports(&handover.env),
@@ -104,11 +114,18 @@ pub fn deliver(outcome: &Outcome, settings: &SinkSettings) -> Result<(), SinkErr
             tracing::info!("{} to {}", handover.log_line, path.display());
             Ok(())
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .map_err(|e| SinkError::Stdout(e.to_string()))
-        }
+        None => write_stdout(text.as_bytes()),
     }
+}
+
+/// Writes `bytes` to stdout and flushes; a reader that went away is
+/// [`SinkError::BrokenPipe`], not a failure to report.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), SinkError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => SinkError::BrokenPipe,
+            _ => SinkError::Stdout(e.to_string()),
+        })
 }

@@ -3,7 +3,6 @@
 //! `token.json` that `nsc` reads (0600, atomic, its `token.cache` removed).
 //! Also the printing of `aws trust-policy`.
 
-use std::io::Write;
 use std::path::Path;
 
 use base64::Engine;
@@ -123,11 +122,7 @@ pub fn write_token_json(t: &ExchangedToken, path: &Path) -> Result<(), SinkError
 
 /// Prints `text` to stdout, followed by a newline.
 pub fn print(text: &str) -> Result<(), SinkError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.write_all(b"\n"))
-        .and_then(|_| out.flush())
-        .map_err(|e| SinkError::Stdout(e.to_string()))
+    super::write_stdout(format!("{text}\n").as_bytes())
 }
 
 #[cfg(test)]

@@ -1,0 +1,510 @@
+//! `--profile NAME` / input `aws-profile`: the credentials land in the AWS
+//! shared credentials file as `[NAME]` (region in the config file), other
+//! sections and comments stay byte for byte, files are 0600 in a 0700
+//! directory, and the AWS CLI (from `scripts/setup-moto`) signs with them.
+//! Under the runner emulation only `AWS_PROFILE` reaches `GITHUB_ENV`.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+use ns_federate_emulator::runner::{Job, declared_outputs};
+use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
+
+/// A tiny INI reader, as AWS SDKs read the shared files: sections of
+/// `key = value` lines; `#` and `;` lines are comments.
+fn ini(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            assert!(
+                sections.iter().all(|(n, _)| n != name.trim()),
+                "duplicate section [{}]",
+                name.trim()
+            );
+            sections.push((name.trim().to_string(), Vec::new()));
+            continue;
+        }
+        let (k, v) = t
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not a key = value line (length {})", t.len()));
+        sections
+            .last_mut()
+            .expect("a key before any section")
+            .1
+            .push((k.trim().to_string(), v.trim().to_string()));
+    }
+    sections
+}
+
+/// The keys of `[section]`, in file order; panics when there is no such section.
+fn section(text: &str, name: &str) -> Vec<(String, String)> {
+    ini(text)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no section [{name}]"))
+        .1
+}
+
+fn key<'a>(keys: &'a [(String, String)], name: &str) -> &'a str {
+    keys.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no key {name}"))
+}
+
+/// The credentials of `[name]`: key id, secret, session token (exactly those three keys).
+fn profile_creds(credentials_text: &str, name: &str) -> (String, String, String) {
+    let keys = section(credentials_text, name);
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token"
+        ]
+    );
+    (
+        key(&keys, "aws_access_key_id").to_string(),
+        key(&keys, "aws_secret_access_key").to_string(),
+        key(&keys, "aws_session_token").to_string(),
+    )
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn base64_spec(token: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(serde_json::json!({"version": "v1", "inline_token": token}).to_string())
+}
+
+/// `ns-federate aws assume-role --role-arn … ARGS` with a valid Namespace token.
+fn assume(emu: &Emulator, home: &Path, args: &[&str]) -> Command {
+    let mut cmd = cli(emu, home);
+    cmd.env("NSC_TOKEN_SPEC", base64_spec(&tenant_token(emu)))
+        .args(["aws", "assume-role", "--role-arn", DEFAULT_ROLE_ARN])
+        .args(args);
+    cmd
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}; stderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The AWS CLI installed by `scripts/setup-moto`; required, never skipped.
+fn aws_cli() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    assert!(
+        p.is_file(),
+        "{} not found: run scripts/setup-moto (it installs awscli into .venv)",
+        p.display()
+    );
+    p
+}
+
+/// The AWS CLI with a clean env: only PATH, HOME and no metadata service.
+fn aws(home: &Path) -> Command {
+    let mut cmd = Command::new(aws_cli());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// The AWS CLI call that proves the profile's credentials are the ones STS
+/// issued: the emulator checks its SigV4 signature against them.
+const SIGNED_CALL: [&str; 6] = [
+    "cognito-identity",
+    "get-open-id-token-for-developer-identity",
+    "--identity-pool-id",
+    DEFAULT_POOL,
+    "--logins",
+    "namespace.so=tnt_emulator01",
+];
+
+#[test]
+fn cli_writes_a_private_profile_that_the_aws_cli_uses() {
+    assert_eq!(DEFAULT_TENANT, "tnt_emulator01");
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let out = assume(
+        &emu,
+        home.path(),
+        &["--profile", "ci", "--region", "us-east-1"],
+    )
+    .output()
+    .unwrap();
+    assert_success(&out);
+    assert!(
+        out.stdout.is_empty(),
+        "with --profile nothing goes to stdout"
+    );
+
+    let dir = home.path().join(".aws");
+    let (cred_file, config_file) = (dir.join("credentials"), dir.join("config"));
+    assert_eq!(mode(&dir), 0o700, "~/.aws mode");
+    assert_eq!(mode(&cred_file), 0o600, "credentials file mode");
+    assert_eq!(mode(&config_file), 0o600, "config file mode");
+    let mut entries: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["config", "credentials"], "no temporary file left");
+
+    let text = std::fs::read_to_string(&cred_file).unwrap();
+    let (key_id, secret, token) = profile_creds(&text, "ci");
+    assert_eq!(ini(&text).len(), 1);
+    assert!(
+        text == format!(
+            "[ci]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\naws_session_token = {token}\n"
+        ),
+        "the credentials file is not the standard comment-free layout"
+    );
+    assert!(key_id.starts_with("ASIA"), "not an STS session key id");
+    assert!(
+        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
+        "the profile's credentials are not the ones STS issued"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config_file).unwrap(),
+        "[profile ci]\nregion = us-east-1\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for s in [&key_id, &secret, &token] {
+        assert!(!stderr.contains(s.as_str()), "a credential was logged");
+    }
+    assert!(stderr.contains("AWS_PROFILE=ci"), "{stderr}");
+
+    // The AWS CLI reads the profile as written.
+    let get = |name: &str| {
+        let out = aws(home.path())
+            .args(["configure", "get", name, "--profile", "ci"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "aws configure get {name} failed");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert!(
+        get("aws_access_key_id") == key_id,
+        "aws configure get: key id differs"
+    );
+    assert!(
+        get("aws_secret_access_key") == secret,
+        "aws configure get: secret differs"
+    );
+    assert!(
+        get("aws_session_token") == token,
+        "aws configure get: session token differs"
+    );
+    assert_eq!(get("region"), "us-east-1");
+    // And signs a request with it that the emulator accepts.
+    let call = aws(home.path())
+        .args(SIGNED_CALL)
+        .args(["--profile", "ci", "--endpoint-url", &emu.url()])
+        .output()
+        .unwrap();
+    assert!(
+        call.status.success(),
+        "the AWS CLI's signed call with --profile ci failed: {}",
+        String::from_utf8_lossy(&call.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&call.stdout).unwrap();
+    assert!(answer["Token"].as_str().is_some_and(|t| !t.is_empty()));
+}
+
+#[test]
+fn an_existing_profile_is_replaced_and_everything_else_is_kept_byte_for_byte() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    // Files named by the variables, in an existing directory whose mode is the user's.
+    let dir = home.path().join("dotfiles/aws");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (cred_file, config_file) = (dir.join("creds"), dir.join("conf"));
+
+    let cred_head = "# Managed by hand: keep this comment.\n[default]\naws_access_key_id = AKIAUSERDEFAULT0000\naws_secret_access_key = user/default\n\n; the CI profile, refreshed by ns-federate\n";
+    let cred_old = "[ci]\n# stale\naws_access_key_id = AKIAOLD\naws_secret_access_key = old\naws_session_token = old\nexpiration = 2020-01-01T00:00:00Z\n";
+    let cred_tail =
+        "\n# production\n[prod]\naws_access_key_id = AKIAPROD\naws_secret_access_key = prod\n";
+    std::fs::write(&cred_file, format!("{cred_head}{cred_old}{cred_tail}")).unwrap();
+    std::fs::set_permissions(&cred_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config_head = "[default]\nregion = us-west-2\noutput = json\n\n";
+    let config_old = "[profile ci]\nregion = ap-south-1\nrole_arn = arn:aws:iam::111111111111:role/old\nsource_profile = default\n";
+    let config_tail = "# after ci\n\n[profile prod]\nregion = eu-north-1\n";
+    std::fs::write(
+        &config_file,
+        format!("{config_head}{config_old}{config_tail}"),
+    )
+    .unwrap();
+
+    let out = assume(&emu, home.path(), &["--profile", "ci"])
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &cred_file)
+        .env("AWS_CONFIG_FILE", &config_file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+
+    let text = std::fs::read_to_string(&cred_file).unwrap();
+    let (key_id, secret, token) = profile_creds(&text, "ci");
+    let expected = format!(
+        "{cred_head}[ci]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\naws_session_token = {token}\n{cred_tail}"
+    );
+    assert!(text.starts_with(cred_head), "the lines before [ci] changed");
+    assert!(text.ends_with(cred_tail), "the lines after [ci] changed");
+    assert!(
+        text == expected,
+        "the credentials file is not the old one with [ci] replaced"
+    );
+    assert!(
+        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
+        "the profile's credentials are not the ones STS issued"
+    );
+    let names: Vec<String> = ini(&text).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["default", "ci", "prod"]);
+
+    assert_eq!(
+        std::fs::read_to_string(&config_file).unwrap(),
+        format!("{config_head}[profile ci]\nregion = eu-west-1\n{config_tail}"),
+        "the config section is replaced whole (no stale role_arn), the rest kept"
+    );
+    assert_eq!(mode(&cred_file), 0o600);
+    assert_eq!(mode(&config_file), 0o600);
+    assert_eq!(mode(&dir), 0o755, "an existing directory keeps its mode");
+    assert!(
+        !home.path().join(".aws").exists(),
+        "~/.aws is not used when the variables name the files"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        2,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn the_default_profile_uses_the_default_config_section() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let aws_dir = home.path().join(".aws");
+    std::fs::create_dir(&aws_dir).unwrap();
+    std::fs::write(
+        aws_dir.join("config"),
+        "[profile default]\nregion = us-west-1\n\n[profile x]\nregion = us-east-2\n",
+    )
+    .unwrap();
+    let out = assume(
+        &emu,
+        home.path(),
+        &["--profile", "default", "--region", "eu-central-1"],
+    )
+    .output()
+    .unwrap();
+    assert_success(&out);
+    let text = std::fs::read_to_string(aws_dir.join("credentials")).unwrap();
+    let (key_id, secret, token) = profile_creds(&text, "default");
+    assert!(
+        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
+        "the default profile's credentials are not the ones STS issued"
+    );
+    // `[profile default]` also means the default profile to SDKs: replaced, not duplicated.
+    assert_eq!(
+        std::fs::read_to_string(aws_dir.join("config")).unwrap(),
+        "[default]\nregion = eu-central-1\n\n[profile x]\nregion = us-east-2\n"
+    );
+    // Without a region the config file is left alone.
+    let out = assume(&emu, home.path(), &["--profile", "other"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        std::fs::read_to_string(aws_dir.join("config")).unwrap(),
+        "[default]\nregion = eu-central-1\n\n[profile x]\nregion = us-east-2\n"
+    );
+    let text = std::fs::read_to_string(aws_dir.join("credentials")).unwrap();
+    let names: Vec<String> = ini(&text).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["default", "other"]);
+}
+
+#[test]
+fn a_symlinked_credentials_file_is_refused() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let aws_dir = home.path().join(".aws");
+    std::fs::create_dir(&aws_dir).unwrap();
+    let real = home.path().join("real-credentials");
+    std::fs::write(&real, "[keep]\nk = v\n").unwrap();
+    std::os::unix::fs::symlink(&real, aws_dir.join("credentials")).unwrap();
+    let out = assume(&emu, home.path(), &["--profile", "ci"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(emu.request_count(), 0, "refused before anything is sent");
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "[keep]\nk = v\n");
+    assert!(
+        std::fs::symlink_metadata(aws_dir.join("credentials"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn bad_profile_names_and_combinations_exit_2_before_anything_is_sent() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (&["--profile", "has space"][..], "flag --profile"),
+        (&["--profile", "../x"][..], "A-Z a-z 0-9 _ . + @ -"),
+        (&["--profile", &"p".repeat(65)][..], "1 to 64"),
+        (
+            &["--profile", "ci", "--write-env", "aws.env"][..],
+            "--write-env",
+        ),
+        (
+            &["--profile", "ci", "--format", "json"][..],
+            "--format json",
+        ),
+    ] {
+        let out = assume(&emu, home.path(), args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    assert_eq!(emu.request_count(), 0, "nothing may be sent");
+    assert!(!home.path().join(".aws").exists(), "nothing may be written");
+
+    let token = tenant_token(&emu);
+    let env = emulator_env(&emu);
+    let mut job = Job::new();
+    let r = job.run_action(
+        bin(),
+        &action_yml(),
+        &[
+            ("role-to-assume", DEFAULT_ROLE_ARN),
+            ("namespace-token", &token),
+            ("aws-profile", "ci/prod"),
+        ],
+        &pairs(&env),
+    );
+    assert_fails(&r, 2, &["input `aws-profile`", "A-Z a-z 0-9 _ . + @ -"]);
+    let r = job.run_action(
+        bin(),
+        &action_yml(),
+        &[
+            ("identity-pool", DEFAULT_POOL),
+            ("tenant-id", DEFAULT_TENANT),
+            ("aws-profile", "ci"),
+        ],
+        &pairs(&env),
+    );
+    assert_fails(&r, 2, &["input `aws-profile`", "assume-role"]);
+    assert_eq!(emu.request_count(), 0, "nothing may be sent");
+    assert!(r.env.is_empty(), "nothing may be exported");
+}
+
+#[test]
+fn the_action_writes_the_profile_and_exports_only_aws_profile() {
+    let emu = Emulator::start();
+    let token = tenant_token(&emu);
+    let env = emulator_env(&emu);
+    let mut job = Job::new();
+    let r = job.run_action(
+        bin(),
+        &action_yml(),
+        &[
+            ("role-to-assume", DEFAULT_ROLE_ARN),
+            ("namespace-token", &token),
+            ("aws-profile", "ci"),
+            ("aws-region", "us-east-1"),
+        ],
+        &pairs(&env),
+    );
+    assert_ok(&r, &[&token]);
+    assert!(r.env_file_error.is_none(), "{:?}", r.env_file_error);
+    let names: Vec<&str> = r.env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"]);
+    assert_eq!(env_value(&r, "AWS_PROFILE"), Some("ci"));
+    assert_eq!(env_value(&r, "AWS_SECRET_ACCESS_KEY"), None);
+
+    // The emulated job's HOME (the runner's `/github/home` analogue).
+    let home = job.dir().parent().unwrap().join("home");
+    let text = std::fs::read_to_string(home.join(".aws/credentials")).unwrap();
+    let (key_id, secret, session) = profile_creds(&text, "ci");
+    assert_eq!(mode(&home.join(".aws")), 0o700);
+    assert_eq!(mode(&home.join(".aws/credentials")), 0o600);
+    assert_eq!(
+        std::fs::read_to_string(home.join(".aws/config")).unwrap(),
+        "[profile ci]\nregion = us-east-1\n"
+    );
+    assert!(
+        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &session),
+        "the profile's credentials are not the ones STS issued"
+    );
+    // Masks come first, though no credential is printed or exported.
+    r.assert_masked_before_use(&[&key_id, &secret, &session]);
+    for s in [&key_id, &secret, &session] {
+        assert!(
+            r.masks.iter().any(|m| m == s),
+            "a credential was not registered with ::add-mask::"
+        );
+        assert!(
+            !r.summary.contains(s.as_str()),
+            "a credential is in the job summary"
+        );
+        assert!(
+            r.env.iter().all(|(_, v)| v != s),
+            "a credential went to GITHUB_ENV"
+        );
+    }
+    // The usual outputs, all declared; no credential outputs without output-credentials.
+    assert_eq!(
+        r.outputs.get("aws-account-id").map(String::as_str),
+        Some("123456789012")
+    );
+    assert!(
+        r.outputs
+            .get("authenticated-arn")
+            .is_some_and(|a| a.starts_with("arn:aws:sts::123456789012:assumed-role/"))
+    );
+    let declared = declared_outputs(&action_yml());
+    for name in r.outputs.keys() {
+        assert!(declared.contains(name), "output {name} is not declared");
+    }
+    assert!(!r.outputs.contains_key("aws-secret-access-key"));
+    assert!(r.summary.contains("ci"), "summary: {}", r.summary);
+
+    // A later step (same HOME here) uses the profile through AWS_PROFILE alone.
+    let mut later = Command::new(aws_cli());
+    later.args(SIGNED_CALL).args(["--endpoint-url", &emu.url()]);
+    let step = job.run_step(later);
+    assert!(
+        step.code == 0,
+        "the later AWS CLI step failed: {}",
+        step.redacted_output(&[&key_id, &secret, &session])
+    );
+}
