@@ -115,12 +115,10 @@ pub struct RoleArgs {
     pub audience: Option<String>,
 }
 
-/// `aws assume-role`
-#[derive(Debug, Args)]
-pub struct AssumeRoleArgs {
-    /// The role.
-    #[command(flatten)]
-    pub role: RoleArgs,
+/// What the credentials may do and for which accounts (shared by
+/// assume-role and credential-process).
+#[derive(Debug, Args, Default)]
+pub struct LimitArgs {
     /// Inline session policy (JSON).
     #[arg(long, visible_alias = "session_policy", value_name = "JSON")]
     pub session_policy: Option<String>,
@@ -130,6 +128,31 @@ pub struct AssumeRoleArgs {
     /// Comma-separated account ids; refuse credentials for any other account.
     #[arg(long, value_name = "IDS")]
     pub allowed_account_ids: Option<String>,
+}
+
+/// A Cognito identity pool and the workspace it serves (shared by the auth commands).
+#[derive(Debug, Args, Default)]
+pub struct PoolArgs {
+    /// AWS region of the identity pool.
+    #[arg(long, visible_alias = "aws_region", value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// Cognito identity pool: <region>:<uuid>, or the uuid alone [env: NSC_AWS_IDENTITY_POOL].
+    #[arg(long, visible_alias = "identity_pool", value_name = "POOL")]
+    pub identity_pool: Option<String>,
+    /// Namespace workspace (tenant) id [env: NSC_TENANT_ID].
+    #[arg(long, visible_alias = "tenant_id", value_name = "TENANT")]
+    pub tenant_id: Option<String>,
+}
+
+/// `aws assume-role`
+#[derive(Debug, Args)]
+pub struct AssumeRoleArgs {
+    /// The role.
+    #[command(flatten)]
+    pub role: RoleArgs,
+    /// Session policies and account checks.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Write a named AWS profile (~/.aws/credentials and config) instead.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -147,15 +170,9 @@ pub struct CredentialProcessArgs {
     /// The role.
     #[command(flatten)]
     pub role: RoleArgs,
-    /// Inline session policy (JSON).
-    #[arg(long, visible_alias = "session_policy", value_name = "JSON")]
-    pub session_policy: Option<String>,
-    /// Managed session policy ARN (repeatable).
-    #[arg(long, visible_alias = "policy_arn", value_name = "ARN")]
-    pub policy_arn: Vec<String>,
-    /// Comma-separated account ids; refuse credentials for any other account.
-    #[arg(long, value_name = "IDS")]
-    pub allowed_account_ids: Option<String>,
+    /// Session policies and account checks.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Namespace.
     #[command(flatten)]
     pub namespace: NamespaceArgs,
@@ -198,15 +215,9 @@ pub struct TrustPolicyArgs {
 /// `auth exchange-aws-cognito-token`
 #[derive(Debug, Args)]
 pub struct CognitoExchangeArgs {
-    /// AWS region of the identity pool.
-    #[arg(long, visible_alias = "aws_region", value_name = "REGION")]
-    pub aws_region: Option<String>,
-    /// Cognito identity pool: <region>:<uuid>, or the uuid alone [env: NSC_AWS_IDENTITY_POOL].
-    #[arg(long, visible_alias = "identity_pool", value_name = "POOL")]
-    pub identity_pool: Option<String>,
-    /// Namespace workspace (tenant) id [env: NSC_TENANT_ID].
-    #[arg(long, visible_alias = "tenant_id", value_name = "TENANT")]
-    pub tenant_id: Option<String>,
+    /// The identity pool and the workspace.
+    #[command(flatten)]
+    pub pool: PoolArgs,
     /// Do nothing while the current token stays valid this long (e.g. 10m).
     #[arg(long, value_name = "DURATION")]
     pub ensure: Option<String>,
@@ -224,15 +235,9 @@ pub struct CognitoExchangeArgs {
 /// `auth trust-aws-cognito-identity-pool`
 #[derive(Debug, Args)]
 pub struct TrustPoolArgs {
-    /// AWS region of the identity pool.
-    #[arg(long, visible_alias = "aws_region", value_name = "REGION")]
-    pub aws_region: Option<String>,
-    /// Cognito identity pool: <region>:<uuid>, or the uuid alone [env: NSC_AWS_IDENTITY_POOL].
-    #[arg(long, visible_alias = "identity_pool", value_name = "POOL")]
-    pub identity_pool: Option<String>,
-    /// Namespace workspace (tenant) id [env: NSC_TENANT_ID].
-    #[arg(long, visible_alias = "tenant_id", value_name = "TENANT")]
-    pub tenant_id: Option<String>,
+    /// The identity pool and the workspace.
+    #[command(flatten)]
+    pub pool: PoolArgs,
     /// Namespace.
     #[command(flatten)]
     pub namespace: NamespaceArgs,

@@ -107,8 +107,7 @@ impl Error {
             Self::Token(_) => "Unusable Namespace token",
             Self::Namespace(e) if e.is_refusal() => "Refused by Namespace",
             Self::Namespace(_) => "Namespace unavailable",
-            Self::Sts(e) if e.is_refusal() => "Refused by AWS STS",
-            Self::Sts(_) => "AWS STS unavailable",
+            Self::Sts(e) => e.title(),
             Self::AccountNotAllowed { .. } | Self::RoleAccountNotAllowed { .. } => {
                 "Account not allowed"
             }

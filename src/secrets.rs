@@ -50,11 +50,7 @@ pub fn register_value(value: &str) {
     }
     if reg.github {
         // One write per line: the runner applies a mask from the next line on.
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "::add-mask::{}",
-            escape_data(value)
-        );
+        let _ = writeln!(std::io::stderr().lock(), "{}", mask_command(value));
     }
     let at = reg
         .values
@@ -62,6 +58,11 @@ pub fn register_value(value: &str) {
         .position(|v| v.expose_secret().len() < value.len())
         .unwrap_or(reg.values.len());
     reg.values.insert(at, SecretString::from(value.to_string()));
+}
+
+/// The `::add-mask::` workflow command for `value`, escaped as the runner reads it.
+fn mask_command(value: &str) -> String {
+    format!("::add-mask::{}", escape_data(value))
 }
 
 /// `text` with every registered value replaced by `***`.
@@ -91,5 +92,28 @@ mod tests {
             "x *** y *** z"
         );
         assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn each_value_is_registered_once_and_its_mask_is_escaped() {
+        register_value("unit-test-once");
+        register_value("unit-test-once");
+        let count = registry()
+            .values
+            .iter()
+            .filter(|v| v.expose_secret() == "unit-test-once")
+            .count();
+        assert_eq!(
+            count, 1,
+            "a value registered twice is kept (and masked) twice"
+        );
+        assert!(
+            !registry()
+                .values
+                .iter()
+                .any(|v| v.expose_secret().is_empty()),
+            "an empty value was registered"
+        );
+        assert_eq!(mask_command("b\nc"), "::add-mask::b%0Ac");
     }
 }

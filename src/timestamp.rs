@@ -64,14 +64,6 @@ impl Timestamp {
         secs.fmt(DateTimeFormat::DateTime)
             .unwrap_or_else(|_| self.unix_secs().to_string())
     }
-
-    /// Time of day only (`19:40:02Z`), for one-line log messages.
-    pub fn time_of_day(self) -> String {
-        let full = self.rfc3339();
-        full.split_once('T')
-            .map(|(_, t)| t.to_string())
-            .unwrap_or(full)
-    }
 }
 
 impl From<SystemTime> for Timestamp {
@@ -101,7 +93,6 @@ mod tests {
         let t = Timestamp::from_unix_secs(1_700_000_000);
         assert_eq!(t.rfc3339(), "2023-11-14T22:13:20Z");
         assert_eq!(Timestamp::parse_rfc3339("2023-11-14T22:13:20Z"), Some(t));
-        assert_eq!(t.time_of_day(), "22:13:20Z");
     }
 
     #[test]

@@ -10,18 +10,7 @@ use ns_federate_emulator::{DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator, Fault, Ro
 #[test]
 fn exports_the_four_aws_variables_to_github_env_with_the_values_sts_returned() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     assert!(r.env_file_error.is_none(), "{:?}", r.env_file_error);
     let names: Vec<&str> = r.env.iter().map(|(k, _)| k.as_str()).collect();
@@ -53,19 +42,7 @@ fn exports_the_four_aws_variables_to_github_env_with_the_values_sts_returned() {
 #[test]
 fn masks_every_secret_before_anything_else_mentions_it() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("output-credentials", "true"),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[("output-credentials", "true")], &[]);
     assert_ok(&r, &[&token]);
     let (key, secret, session) = aws_creds(&r);
     r.assert_masked_before_use(&[&key, &secret, &session]);
@@ -98,18 +75,8 @@ fn masks_every_secret_before_anything_else_mentions_it() {
 #[test]
 fn sets_the_declared_outputs_from_the_assumed_role_user() {
     let emu = Emulator::start();
-    let mut job = Job::new();
     let token = emu.tenant_token(DEFAULT_TENANT, Some("inst42"), HOUR);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, _) = run_assume_role(&emu, &[("namespace-token", &token)], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(
         r.outputs.get("aws-account-id").map(String::as_str),
@@ -160,18 +127,7 @@ fn sets_the_declared_outputs_from_the_assumed_role_user() {
 #[test]
 fn makes_exactly_two_http_requests() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     let methods: Vec<String> = emu.requests().into_iter().map(|r| r.method).collect();
     assert_eq!(
@@ -198,19 +154,7 @@ fn makes_exactly_two_http_requests() {
 #[test]
 fn aws_region_input_also_exports_aws_region_and_aws_default_region() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("aws-region", "eu-west-2"),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[("aws-region", "eu-west-2")], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(env_value(&r, "AWS_REGION"), Some("eu-west-2"));
     assert_eq!(env_value(&r, "AWS_DEFAULT_REGION"), Some("eu-west-2"));
@@ -219,19 +163,7 @@ fn aws_region_input_also_exports_aws_region_and_aws_default_region() {
 #[test]
 fn export_env_false_writes_nothing_to_github_env_but_sets_outputs() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("export-env", "No"),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[("export-env", "No")], &[]);
     assert_ok(&r, &[&token]);
     assert!(
         r.env.is_empty(),
@@ -247,19 +179,7 @@ fn export_env_false_writes_nothing_to_github_env_but_sets_outputs() {
 #[test]
 fn mask_aws_account_id_masks_it_before_it_is_logged() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("mask-aws-account-id", "true"),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[("mask-aws-account-id", "true")], &[]);
     assert_ok(&r, &[&token]);
     r.assert_masked_before_use(&["123456789012"]);
     assert!(
@@ -272,17 +192,7 @@ fn mask_aws_account_id_masks_it_before_it_is_logged() {
 fn later_steps_see_the_credentials_in_their_environment() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = assume_role_step(&mut job, &emu, &[], &[]);
     assert_ok(&r, &[&token]);
     let (key, _, _) = aws_creds(&r);
     let mut cmd = std::process::Command::new("sh");
@@ -299,18 +209,7 @@ fn later_steps_see_the_credentials_in_their_environment() {
 fn transient_namespace_failures_are_retried_then_succeed() {
     let emu = Emulator::start();
     emu.fail_next("IssueIdToken", 2, Fault::Http(503));
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(emu.count("nsl.tenants.TenantsService/IssueIdToken"), 3);
 }
@@ -319,19 +218,7 @@ fn transient_namespace_failures_are_retried_then_succeed() {
 fn transient_failures_that_outlive_the_retries_exit_4() {
     let emu = Emulator::start();
     emu.fail_next("IssueIdToken", 5, Fault::DropConnection);
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("retry-max-attempts", "2"),
-        ],
-        &pairs(&env),
-    );
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "2")], &[]);
     assert_fails(&r, 4, &["::error title=ns-federate"]);
     assert_eq!(
         emu.count("nsl.tenants.TenantsService/IssueIdToken"),
@@ -349,18 +236,7 @@ fn sts_throttling_and_idp_errors_are_retried() {
         1,
         Fault::Sts("IDPCommunicationError".into()),
     );
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(emu.count("sts:AssumeRoleWithWebIdentity"), 2);
 }
@@ -374,18 +250,7 @@ fn namespace_refusals_are_not_retried_and_exit_3() {
     ] {
         let emu = Emulator::start();
         emu.fail_next("IssueIdToken", 1, Fault::Grpc { code: 7, form });
-        let mut job = Job::new();
-        let token = tenant_token(&emu);
-        let env = emulator_env(&emu);
-        let r = job.run_action(
-            bin(),
-            &action_yml(),
-            &[
-                ("role-to-assume", DEFAULT_ROLE_ARN),
-                ("namespace-token", &token),
-            ],
-            &pairs(&env),
-        );
+        let (r, _) = run_assume_role(&emu, &[], &[]);
         assert_fails(&r, 3, &["permission_denied"]);
         assert_eq!(
             emu.count("nsl.tenants.TenantsService/IssueIdToken"),
@@ -406,15 +271,7 @@ fn access_denied_prints_the_claims_and_the_trust_policy_that_would_accept_them()
         audience: "sts.amazonaws.com".into(),
         max_session_duration: 3600,
     });
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[("role-to-assume", untrusting), ("namespace-token", &token)],
-        &pairs(&env),
-    );
+    let (r, _) = run_assume_role(&emu, &[("role-to-assume", untrusting)], &[]);
     // Workflow-command data is escaped: ':' stays, newlines are %0A.
     assert_fails(
         &r,
@@ -440,18 +297,13 @@ fn duration_above_the_roles_maximum_names_the_limits() {
         audience: "sts.amazonaws.com".into(),
         max_session_duration: 3600,
     });
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
+    let (r, _) = run_assume_role(
+        &emu,
         &[
             ("role-to-assume", one_hour_role),
-            ("namespace-token", &token),
             ("role-duration-seconds", "2h"),
         ],
-        &pairs(&env),
+        &[],
     );
     assert_fails(
         &r,
@@ -468,19 +320,7 @@ fn duration_above_the_roles_maximum_names_the_limits() {
 #[test]
 fn allowed_account_ids_refuses_other_accounts_and_exports_nothing() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("allowed-account-ids", "111111111111"),
-        ],
-        &pairs(&env),
-    );
+    let (r, _) = run_assume_role(&emu, &[("allowed-account-ids", "111111111111")], &[]);
     // Known from the role ARN alone: an input error, refused before anything is sent.
     assert_fails(
         &r,
@@ -501,20 +341,10 @@ fn allowed_account_ids_refuses_other_accounts_and_exports_nothing() {
 fn works_against_moto_sts() {
     let emu = Emulator::start();
     let moto = ns_federate_emulator::moto::Moto::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let mut env = emulator_env(&emu);
-    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL".into(), moto.url()));
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("role-duration-seconds", "15m"),
-        ],
-        &pairs(&env),
+    let (r, token) = run_assume_role(
+        &emu,
+        &[("role-duration-seconds", "15m")],
+        &[("AWS_ENDPOINT_URL", &moto.url())],
     );
     assert_ok(&r, &[&token]);
     let (key, secret, session) = aws_creds(&r);
@@ -554,19 +384,7 @@ fn works_against_moto_sts() {
 fn the_whole_run_is_bounded_by_timeout_seconds_and_exits_4() {
     let emu = Emulator::start();
     emu.set_latency("IssueIdToken", std::time::Duration::from_secs(10));
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("timeout-seconds", "1"),
-        ],
-        &pairs(&env),
-    );
+    let (r, _) = run_assume_role(&emu, &[("timeout-seconds", "1")], &[]);
     assert_fails(&r, 4, &["::error title=ns-federate"]);
     assert_eq!(emu.count("sts:AssumeRoleWithWebIdentity"), 0);
     assert!(r.env.is_empty());
@@ -575,18 +393,13 @@ fn the_whole_run_is_bounded_by_timeout_seconds_and_exits_4() {
 #[test]
 fn runner_debug_shows_each_token_source_as_debug_lines() {
     let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let mut env = emulator_env(&emu);
-    env.push(("RUNNER_DEBUG".into(), "1".into()));
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
+    let (r, _) = run_assume_role(
+        &emu,
         &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
+            ("namespace-token", ""),
             ("namespace-token-file", "/nonexistent/token.json"),
         ],
-        &pairs(&env),
+        &[("RUNNER_DEBUG", "1")],
     );
     // A named file that is missing stops the chain (exit 2); the log says why.
     assert_fails(
@@ -602,7 +415,6 @@ fn runner_debug_shows_each_token_source_as_debug_lines() {
         r.output
             .contains("::debug::Namespace token source input `namespace-token`: not given")
     );
-    drop(token);
 }
 
 #[test]
@@ -613,19 +425,7 @@ fn sts_throttling_that_outlives_the_retries_exits_4_and_exports_nothing() {
         5,
         Fault::Sts("Throttling".into()),
     );
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("retry-max-attempts", "2"),
-        ],
-        &pairs(&env),
-    );
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "2")], &[]);
     assert_fails(&r, 4, &["Throttling", "retry-max-attempts"]);
     assert_eq!(emu.count("sts:AssumeRoleWithWebIdentity"), 2);
     assert!(r.env.is_empty());
@@ -635,18 +435,7 @@ fn sts_throttling_that_outlives_the_retries_exits_4_and_exports_nothing() {
 fn a_malformed_namespace_answer_is_retried() {
     let emu = Emulator::start();
     emu.fail_next("IssueIdToken", 1, Fault::MalformedBody);
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(emu.count("nsl.tenants.TenantsService/IssueIdToken"), 2);
 }

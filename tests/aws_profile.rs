@@ -87,16 +87,10 @@ fn mode(p: &Path) -> u32 {
         & 0o777
 }
 
-fn base64_spec(token: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD_NO_PAD
-        .encode(serde_json::json!({"version": "v1", "inline_token": token}).to_string())
-}
-
 /// `ns-federate aws assume-role --role-arn … ARGS` with a valid Namespace token.
 fn assume(emu: &Emulator, home: &Path, args: &[&str]) -> Command {
     let mut cmd = cli(emu, home);
-    cmd.env("NSC_TOKEN_SPEC", base64_spec(&tenant_token(emu)))
+    cmd.env("NSC_TOKEN_SPEC", inline_token_spec(&tenant_token(emu)))
         .args(["aws", "assume-role", "--role-arn", DEFAULT_ROLE_ARN])
         .args(args);
     cmd

@@ -9,29 +9,10 @@ use common::*;
 use ns_federate_emulator::runner::{Job, action_inputs_env};
 use ns_federate_emulator::{DEFAULT_ROLE_ARN, Emulator};
 
-/// Runs the action with `inputs` (plus a role and a valid token unless given)
-/// and checks exit 2, the input's name, the expected form, and zero requests.
+/// An assume-role step with `inputs` exits 2 naming the input and the
+/// expected form, before anything is sent.
 fn refused(inputs: &[(&str, &str)], input_name: &str, expected_form: &str) {
-    let emu = Emulator::start();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let mut all: Vec<(&str, &str)> = vec![
-        ("role-to-assume", DEFAULT_ROLE_ARN),
-        ("namespace-token", &token),
-    ];
-    for (k, v) in inputs {
-        all.retain(|(n, _)| n != k);
-        all.push((k, v));
-    }
-    let env = emulator_env(&emu);
-    let r = job.run_action(bin(), &action_yml(), &all, &pairs(&env));
-    assert_fails(&r, 2, &[&format!("input `{input_name}`"), expected_form]);
-    assert_eq!(emu.request_count(), 0, "{input_name}: something was sent");
-    assert!(
-        r.env.is_empty() && r.outputs.is_empty(),
-        "{input_name}: results were written"
-    );
-    assert!(!r.output.contains(&token), "the token was printed");
+    assert_input_refused(inputs, &[&format!("input `{input_name}`"), expected_form]);
 }
 
 #[test]

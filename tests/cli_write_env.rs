@@ -130,7 +130,7 @@ fn without_write_env_the_export_lines_go_to_stdout() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     let out = cli(&emu, home.path())
-        .env("NSC_TOKEN_SPEC", base64_spec(&tenant_token(&emu)))
+        .env("NSC_TOKEN_SPEC", inline_token_spec(&tenant_token(&emu)))
         .env("NSC_AWS_ROLE_ARN", DEFAULT_ROLE_ARN)
         .args(["aws", "assume-role", "--duration", "1h"])
         .output()
@@ -145,17 +145,11 @@ fn without_write_env_the_export_lines_go_to_stdout() {
     assert!(get(&vars, "AWS_ACCESS_KEY_ID").starts_with("ASIA"));
 }
 
-fn base64_spec(token: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD_NO_PAD
-        .encode(serde_json::json!({"version": "v1", "inline_token": token}).to_string())
-}
-
 #[test]
 fn json_credential_process_and_dotenv_formats() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let spec = base64_spec(&tenant_token(&emu));
+    let spec = inline_token_spec(&tenant_token(&emu));
     let run = |args: &[&str]| {
         let out = cli(&emu, home.path())
             .env("NSC_TOKEN_SPEC", &spec)
@@ -297,7 +291,7 @@ fn web_identity_writes_a_private_token_file_that_sts_accepts() {
     let work = tempfile::tempdir().unwrap();
     let out = cli(&emu, home.path())
         .current_dir(work.path())
-        .env("NSC_TOKEN_SPEC", base64_spec(&tenant_token(&emu)))
+        .env("NSC_TOKEN_SPEC", inline_token_spec(&tenant_token(&emu)))
         .args([
             "aws",
             "web-identity",

@@ -28,15 +28,17 @@ fn aws_step_env(emu: &Emulator) -> Vec<(String, String)> {
     env
 }
 
-fn cognito_inputs<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut v = vec![
+/// A cognito-exchange step of `job` for the default pool and workspace, with
+/// `extra` inputs and the AWS test credentials in its env.
+fn cognito_step(job: &mut Job, emu: &Emulator, extra: &[(&str, &str)]) -> StepResult {
+    let mut inputs = vec![
         ("mode", "cognito-exchange"),
         ("aws-region", "us-east-1"),
         ("identity-pool", DEFAULT_POOL),
         ("tenant-id", DEFAULT_TENANT),
     ];
-    v.extend_from_slice(extra);
-    v
+    inputs.extend_from_slice(extra);
+    job.run_action(bin(), &action_yml(), &inputs, &pairs(&aws_step_env(emu)))
 }
 
 /// The spec exported to GITHUB_ENV and the tenant token inside it.
@@ -64,8 +66,7 @@ fn spec_and_token(r: &StepResult) -> (String, String) {
 fn exports_a_masked_token_spec_and_sets_the_declared_outputs() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let env = aws_step_env(&emu);
-    let r = job.run_action(bin(), &action_yml(), &cognito_inputs(&[]), &pairs(&env));
+    let r = cognito_step(&mut job, &emu, &[]);
     assert_ok(&r, &[TEST_SECRET_ACCESS_KEY]);
     assert!(r.env_file_error.is_none(), "{:?}", r.env_file_error);
     let (spec, token) = spec_and_token(&r);
@@ -84,9 +85,12 @@ fn exports_a_masked_token_spec_and_sets_the_declared_outputs() {
         !r.redacted_output(&[]).contains("nsct_"),
         "a tenant token appears unmasked"
     );
+    // The machine's own AWS credentials are secrets too: registered with
+    // ::add-mask:: before any other use, and the secret key shown nowhere else.
+    r.assert_masked_before_use(&[TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY]);
     assert!(
-        !r.output.contains(TEST_SECRET_ACCESS_KEY),
-        "the AWS secret key appears in the log"
+        r.output.matches(TEST_SECRET_ACCESS_KEY).count() == 1,
+        "the AWS secret key appears in the log outside its ::add-mask:: line"
     );
     assert!(!r.summary.contains(&token) && !r.summary.contains(&spec));
 
@@ -128,8 +132,7 @@ fn exports_a_masked_token_spec_and_sets_the_declared_outputs() {
 fn a_later_assume_role_step_uses_the_exported_token_spec() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let env = aws_step_env(&emu);
-    let first = job.run_action(bin(), &action_yml(), &cognito_inputs(&[]), &pairs(&env));
+    let first = cognito_step(&mut job, &emu, &[]);
     assert_ok(&first, &[]);
     let (spec, token) = spec_and_token(&first);
 
@@ -166,17 +169,11 @@ fn a_later_assume_role_step_uses_the_exported_token_spec() {
 fn ensure_valid_for_skips_while_the_exported_token_stays_valid() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let env = aws_step_env(&emu);
-    let first = job.run_action(bin(), &action_yml(), &cognito_inputs(&[]), &pairs(&env));
+    let first = cognito_step(&mut job, &emu, &[]);
     assert_ok(&first, &[]);
     let (spec, token) = spec_and_token(&first);
 
-    let again = job.run_action(
-        bin(),
-        &action_yml(),
-        &cognito_inputs(&[("ensure-valid-for", "10m")]),
-        &pairs(&env),
-    );
+    let again = cognito_step(&mut job, &emu, &[("ensure-valid-for", "10m")]);
     assert_ok(&again, &[&spec, &token]);
     assert!(
         again.output.contains("nothing to do"),
@@ -188,12 +185,7 @@ fn ensure_valid_for_skips_while_the_exported_token_stays_valid() {
     assert_eq!(emu.count(EXCHANGE), 1, "no second exchange");
 
     // The emulator's tokens live an hour: asking for two exchanges.
-    let renewed = job.run_action(
-        bin(),
-        &action_yml(),
-        &cognito_inputs(&[("ensure-valid-for", "2h")]),
-        &pairs(&env),
-    );
+    let renewed = cognito_step(&mut job, &emu, &[("ensure-valid-for", "2h")]);
     assert_ok(&renewed, &[&spec, &token]);
     assert_eq!(emu.count(EXCHANGE), 2);
     spec_and_token(&renewed);

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use common::{BIN, HOUR, cli};
+use common::{BIN, HOUR, cli, output_text};
 use ns_federate_emulator::{
     DEFAULT_POOL, DEFAULT_TENANT, Emulator, Fault, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY,
 };
@@ -45,14 +45,6 @@ fn default_args() -> Vec<&'static str> {
 
 fn run(mut cmd: Command) -> Output {
     cmd.output().expect("run ns-federate")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn token_json_path(home: &Path) -> PathBuf {
@@ -99,17 +91,31 @@ fn cli_writes_the_users_token_json_as_nsc_does() {
         out.status.code() == Some(0),
         "exit {:?}: {}",
         out.status.code(),
-        text(&out).replace(&token, "***")
+        output_text(&out).replace(&token, "***")
     );
     assert!(
         tenant_of(&token) == DEFAULT_TENANT,
         "token of another tenant"
     );
     assert!(
-        !text(&out).contains(&token),
+        !output_text(&out).contains(&token),
         "the tenant token appears in the output"
     );
     assert!(out.stdout.is_empty(), "nothing on stdout by default");
+    let log = output_text(&out);
+    let line = log
+        .lines()
+        .find(|l| l.contains("Got a Namespace token for workspace"))
+        .expect("a log line for the new token");
+    let until = line
+        .split("valid until ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_default();
+    assert!(
+        until.len() == 20 && until.as_bytes()[10] == b'T' && until.ends_with('Z'),
+        "the log line lacks the full RFC 3339 expiry: {line}"
+    );
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     assert!(!dir.join("token.cache").exists(), "token.cache not removed");
@@ -216,7 +222,7 @@ fn replacing_token_json_is_atomic_and_private() {
         },
     );
     let out = run(exchange(&emu, home.path(), &default_args()));
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), old);
 
     let out = run(exchange(&emu, home.path(), &default_args()));
@@ -253,9 +259,9 @@ fn ensure_skips_while_the_token_stays_valid_and_exchanges_when_not() {
     let out = with_ensure("1h");
     assert!(out.status.code() == Some(0), "exit {:?}", out.status.code());
     assert!(
-        text(&out).contains("nothing to do"),
+        output_text(&out).contains("nothing to do"),
         "{}",
-        text(&out).replace(&long, "***")
+        output_text(&out).replace(&long, "***")
     );
     assert_eq!(emu.request_count(), 0, "no request sent");
     assert!(bearer(&path) == long, "token.json untouched");
@@ -338,7 +344,7 @@ fn no_aws_credentials_lists_the_sources_tried() {
     cmd.args(["auth", "exchange-aws-cognito-token"])
         .args(default_args());
     let out = run(cmd);
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     for source in [
         "AWS_ACCESS_KEY_ID",
@@ -387,7 +393,7 @@ fn unknown_pool_names_the_pool_and_the_permission() {
         home.path(),
         &["--identity-pool", pool, "--tenant-id", DEFAULT_TENANT],
     ));
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(t.contains(pool), "{t}");
     assert!(
@@ -404,7 +410,7 @@ fn cognito_not_authorized_is_a_refusal() {
     let home = tempfile::tempdir().unwrap();
     emu.fail_next(COGNITO, 1, Fault::Cognito("NotAuthorizedException".into()));
     let out = run(exchange(&emu, home.path(), &default_args()));
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(
         t.contains(DEFAULT_POOL) && t.contains("NotAuthorizedException"),
@@ -423,7 +429,7 @@ fn wrong_secret_key_is_refused_by_the_signature_check() {
         "wrong/secret/000000000000000000000000000",
     );
     let out = run(cmd);
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(t.contains("InvalidSignatureException"), "{t}");
     assert!(!t.contains("wrong/secret"), "the secret key is never shown");
@@ -447,7 +453,7 @@ fn pool_not_trusted_points_at_trust_aws_cognito_identity_pool() {
             DEFAULT_TENANT,
         ],
     ));
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(
         t.contains(&format!(
@@ -477,7 +483,7 @@ fn throttling_is_retried_then_reported_as_transient() {
     let mut args = default_args();
     args.extend(["--retry-max-attempts", "2"]);
     let out = run(exchange(&emu, home.path(), &args));
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", output_text(&out));
     assert_eq!(emu.count(COGNITO), 2, "exactly the attempts asked for");
     assert_eq!(emu.count(EXCHANGE), 0);
 }
@@ -587,7 +593,7 @@ fn bad_input_is_refused_before_anything_is_sent() {
             cmd.env(k, v);
         }
         let out = run(cmd);
-        let t = text(&out);
+        let t = output_text(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {t}");
         for n in *needles {
             assert!(t.contains(n), "{args:?}: {n:?} not in:\n{t}");
@@ -680,7 +686,7 @@ fn a_failed_write_leaves_the_old_token_json_whole() {
         });
     }
     let out = run(cmd);
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(t.contains(path.to_str().unwrap()), "names the file: {t}");
     assert_eq!(

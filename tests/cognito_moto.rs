@@ -8,10 +8,8 @@
 
 mod common;
 
-use std::process::Output;
-
 use aws_sdk_cognitoidentity::config::{BehaviorVersion, Credentials, Region};
-use common::cli;
+use common::{cli, output_text};
 use ns_federate_emulator::Emulator;
 use ns_federate_emulator::moto::Moto;
 
@@ -42,14 +40,6 @@ fn create_pool(moto: &Moto) -> String {
     out.identity_pool_id().to_string()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn moto_issues_the_cognito_token_and_namespace_refusal_is_reported_cleanly() {
     let moto = Moto::start();
@@ -77,7 +67,7 @@ fn moto_issues_the_cognito_token_and_namespace_refusal_is_reported_cleanly() {
         ]);
     let before = moto.log().matches("POST / HTTP/1.1\" 200").count();
     let out = cmd.output().expect("run ns-federate");
-    let t = text(&out);
+    let t = output_text(&out);
 
     // moto answered GetOpenIdTokenForDeveloperIdentity...
     assert!(

@@ -4,13 +4,11 @@
 //! cannot start a workflow command.
 
 mod common;
-#[path = "support/fake_http.rs"]
-mod fake_http;
 
 use std::process::Command;
 
 use common::*;
-use fake_http::{FakeServer, Response};
+use ns_federate_emulator::fake::{FakeServer, Response};
 use ns_federate_emulator::runner::{Job, StepResult, parse_file_command};
 use ns_federate_emulator::{DEFAULT_ROLE_ARN, Emulator};
 
@@ -155,15 +153,7 @@ fn the_namespace_token_and_the_id_token_are_masked() {
     r.assert_masked_before_use(&[&token, &id_token]);
 
     // The action, too: the token given as input is registered once found.
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&emulator_env(&emu)),
-    );
+    let (r, _) = assume_role_step(&mut job, &emu, &[("namespace-token", &token)], &[]);
     assert_ok(&r, &[&token]);
     r.assert_masked_before_use(&[&token]);
 }
@@ -192,19 +182,10 @@ fn an_sts_error_that_echoes_the_id_token_is_redacted() {
             ),
         }
     });
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let mut env = emulator_env(&emu);
-    env.push(("AWS_ENDPOINT_URL_STS".into(), sts.url()));
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("retry-max-attempts", "1"),
-        ],
-        &pairs(&env),
+    let (r, token) = run_assume_role(
+        &emu,
+        &[("retry-max-attempts", "1")],
+        &[("AWS_ENDPOINT_URL_STS", &sts.url())],
     );
     let id_token = sts
         .requests()
@@ -260,20 +241,7 @@ fn echoing_namespace() -> FakeServer {
 fn a_namespace_error_that_echoes_the_token_is_redacted() {
     let emu = Emulator::start();
     let ns = echoing_namespace();
-    let mut job = Job::new();
-    let token = tenant_token(&emu);
-    let mut env = emulator_env(&emu);
-    env.retain(|(k, _)| k != "NSC_IAM_ENDPOINT");
-    env.push(("NSC_IAM_ENDPOINT".into(), ns.url()));
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[], &[("NSC_IAM_ENDPOINT", &ns.url())]);
     assert!(ns.connections() > 0, "the fake Namespace was not called");
     assert!(
         r.code == 3,
@@ -315,18 +283,9 @@ fn a_namespace_error_that_echoes_the_token_is_redacted() {
 #[test]
 fn a_log_line_cannot_start_a_workflow_command() {
     let emu = Emulator::start();
-    let mut job = Job::new();
     // Claims are not verified locally: whatever a token says is logged.
     let token = emu.tenant_token("x\n::stop-commands::pwn", None, HOUR);
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-        ],
-        &pairs(&emulator_env(&emu)),
-    );
+    let (r, _) = run_assume_role(&emu, &[("namespace-token", &token)], &[]);
     let out = r.redacted_output(&[&token]);
     assert!(
         out.contains("x%0A::stop-commands::pwn"),

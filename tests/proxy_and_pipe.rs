@@ -2,16 +2,13 @@
 //! travel in cleartext to it), and a closed stdout ends the run quietly.
 
 mod common;
-#[path = "support/fake_http.rs"]
-mod fake_http;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 
 use common::*;
-use fake_http::{FakeServer, Response};
-use ns_federate_emulator::runner::Job;
-use ns_federate_emulator::{DEFAULT_ROLE_ARN, Emulator};
+use ns_federate_emulator::Emulator;
+use ns_federate_emulator::fake::{FakeServer, Response};
 
 #[test]
 fn loopback_endpoints_bypass_every_proxy_variable() {
@@ -22,31 +19,21 @@ fn loopback_endpoints_bypass_every_proxy_variable() {
         content_type: "text/plain",
         body: "proxy".into(),
     });
-    let mut env = emulator_env(&emu);
-    for var in [
+    let proxy_url = proxy.url();
+    let proxies: Vec<(&str, &str)> = [
         "HTTP_PROXY",
         "http_proxy",
         "HTTPS_PROXY",
         "https_proxy",
         "ALL_PROXY",
         "all_proxy",
-    ] {
-        env.push((var.into(), proxy.url()));
-    }
-    let token = tenant_token(&emu);
+    ]
+    .into_iter()
+    .map(|var| (var, proxy_url.as_str()))
+    .collect();
 
     // Namespace and STS (the SDK's client) on loopback http.
-    let mut job = Job::new();
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("retry-max-attempts", "1"),
-        ],
-        &pairs(&env),
-    );
+    let (r, token) = run_assume_role(&emu, &[("retry-max-attempts", "1")], &proxies);
     assert_ok(&r, &[&token]);
     assert_eq!(proxy.connections(), 0, "a request went through the proxy");
     assert_eq!(emu.count("sts:AssumeRoleWithWebIdentity"), 1);

@@ -8,6 +8,8 @@
 //! `cargo build --release --locked --target x86_64-unknown-linux-musl -p ns-federate`,
 //! built once per run of this test binary.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -15,9 +17,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ns_federate_emulator::runner::{
-    Container, Job, StepResult, dockerfile_final_stage, scratch_rootfs,
-};
+use common::{action_yml, env_value};
+use ns_federate_emulator::runner::{Container, Job, dockerfile_final_stage, scratch_rootfs};
 use ns_federate_emulator::{DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
 
 const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
@@ -25,10 +26,6 @@ const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn action_yml() -> PathBuf {
-    workspace_root().join("action.yml")
 }
 
 fn dockerfile() -> PathBuf {
@@ -204,14 +201,6 @@ fn final_stage_tree() -> BTreeSet<String> {
     .into_iter()
     .map(String::from)
     .collect()
-}
-
-fn env_value<'a>(r: &'a StepResult, name: &str) -> Option<&'a str> {
-    r.env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 #[test]

@@ -4,42 +4,18 @@
 //! and credentials that are already expired are refused, not exported.
 
 mod common;
-mod fake;
 
 use common::*;
-use fake::{Fake, sts_answer};
-use ns_federate_emulator::runner::{Job, StepResult};
-use ns_federate_emulator::{DEFAULT_ROLE_ARN, Emulator, Fault};
+use ns_federate_emulator::fake::{FakeServer, sts_answer};
+use ns_federate_emulator::{Emulator, Fault};
 
 const STS: &str = "sts:AssumeRoleWithWebIdentity";
-
-fn run(
-    emu: &Emulator,
-    inputs: &[(&str, &str)],
-    extra_env: &[(&str, &str)],
-) -> (StepResult, String) {
-    let mut job = Job::new();
-    let token = tenant_token(emu);
-    let mut all = vec![
-        ("role-to-assume", DEFAULT_ROLE_ARN),
-        ("namespace-token", token.as_str()),
-    ];
-    all.extend_from_slice(inputs);
-    let mut env = emulator_env(emu);
-    env.extend(
-        extra_env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    let r = job.run_action(bin(), &action_yml(), &all, &pairs(&env));
-    (r, token)
-}
 
 #[test]
 fn an_empty_200_from_sts_is_retried_and_then_succeeds() {
     let emu = Emulator::start();
     emu.fail_next(STS, 1, Fault::EmptyBody);
-    let (r, token) = run(&emu, &[], &[]);
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(emu.count(STS), 2, "the empty answer was not retried once");
     let (key, secret, session) = aws_creds(&r);
@@ -53,7 +29,7 @@ fn an_empty_200_from_sts_is_retried_and_then_succeeds() {
 fn a_truncated_200_from_sts_is_retried_and_then_succeeds() {
     let emu = Emulator::start();
     emu.fail_next(STS, 1, Fault::MalformedBody);
-    let (r, token) = run(&emu, &[], &[]);
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     assert_eq!(
         emu.count(STS),
@@ -66,7 +42,7 @@ fn a_truncated_200_from_sts_is_retried_and_then_succeeds() {
 fn unreadable_sts_answers_outliving_the_retries_exit_4_and_say_how_many_attempts() {
     let emu = Emulator::start();
     emu.fail_next(STS, 3, Fault::EmptyBody);
-    let (r, _) = run(&emu, &[("retry-max-attempts", "3")], &[]);
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "3")], &[]);
     assert_fails(
         &r,
         4,
@@ -81,7 +57,7 @@ fn unreadable_sts_answers_outliving_the_retries_exit_4_and_say_how_many_attempts
 
     let emu = Emulator::start();
     emu.fail_next(STS, 1, Fault::MalformedBody);
-    let (r, _) = run(&emu, &[("retry-max-attempts", "1")], &[]);
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "1")], &[]);
     assert_fails(&r, 4, &["(1 attempt)"]);
     assert_eq!(emu.count(STS), 1, "one attempt means no retry");
 }
@@ -90,7 +66,7 @@ fn unreadable_sts_answers_outliving_the_retries_exit_4_and_say_how_many_attempts
 fn an_sts_5xx_without_an_error_code_shows_the_status_and_the_body() {
     let emu = Emulator::start();
     emu.fail_next(STS, 2, Fault::Http(503));
-    let (r, _) = run(&emu, &[("retry-max-attempts", "2")], &[]);
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "2")], &[]);
     assert_fails(
         &r,
         4,
@@ -107,7 +83,7 @@ fn an_sts_5xx_without_an_error_code_shows_the_status_and_the_body() {
 fn an_sts_4xx_without_an_error_code_is_a_refusal_that_shows_the_status() {
     let emu = Emulator::start();
     emu.fail_next(STS, 1, Fault::Http(403));
-    let (r, _) = run(&emu, &[], &[]);
+    let (r, _) = run_assume_role(&emu, &[], &[]);
     assert_fails(&r, 3, &["HTTP 403: emulated failure: HTTP 403"]);
     assert_eq!(emu.count(STS), 1, "a refusal is not retried");
 }
@@ -122,7 +98,7 @@ fn a_connection_failure_reads_as_a_chain_of_causes_not_a_debug_dump() {
         .unwrap()
         .port();
     let sts = format!("http://127.0.0.1:{port}");
-    let (r, _) = run(
+    let (r, _) = run_assume_role(
         &emu,
         &[("retry-max-attempts", "2")],
         &[("AWS_ENDPOINT_URL_STS", &sts)],
@@ -147,7 +123,7 @@ fn a_connection_failure_reads_as_a_chain_of_causes_not_a_debug_dump() {
 #[test]
 fn credentials_that_already_expired_are_refused_not_exported() {
     let emu = Emulator::start();
-    let fake = Fake::start(
+    let fake = FakeServer::fixed(
         200,
         "text/xml",
         sts_answer(
@@ -157,13 +133,14 @@ fn credentials_that_already_expired_are_refused_not_exported() {
             "2001-09-09T01:46:40Z",
         ),
     );
-    let (r, _) = run(&emu, &[], &[("AWS_ENDPOINT_URL_STS", &fake.url())]);
+    let (r, _) = run_assume_role(&emu, &[], &[("AWS_ENDPOINT_URL_STS", &fake.url())]);
     assert_fails(
         &r,
         4,
         &[
             "AWS STS returned credentials that already expired at 2001-09-09T01:46:40Z",
             "check the local clock (now 2",
+            "::error title=ns-federate%3A Expired credentials from AWS STS::",
         ],
     );
     assert_eq!(
@@ -181,7 +158,7 @@ fn credentials_that_already_expired_are_refused_not_exported() {
 #[test]
 fn the_log_line_shows_the_full_expiry_date() {
     let emu = Emulator::start();
-    let (r, token) = run(&emu, &[], &[]);
+    let (r, token) = run_assume_role(&emu, &[], &[]);
     assert_ok(&r, &[&token]);
     let expiration = env_value(&r, "AWS_CREDENTIAL_EXPIRATION")
         .unwrap()

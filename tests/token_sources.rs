@@ -14,10 +14,6 @@ use common::*;
 use ns_federate_emulator::runner::{Job, StepResult};
 use ns_federate_emulator::{DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
 
-fn spec_inline(token: &str) -> String {
-    STANDARD_NO_PAD.encode(serde_json::json!({"version": "v1", "inline_token": token}).to_string())
-}
-
 fn token_json(key: &str, token: &str) -> String {
     serde_json::json!({ key: token }).to_string()
 }
@@ -64,8 +60,8 @@ fn each_source_works_and_the_first_one_present_wins() {
         "input-file.json",
         &token_json("bearer_token", &tok("input-file")),
     );
-    let spec = spec_inline(&tok("spec"));
-    let spec_file = write("spec-file", &spec_inline(&tok("spec-file")));
+    let spec = inline_token_spec(&tok("spec"));
+    let spec_file = write("spec-file", &inline_token_spec(&tok("spec-file")));
     let token_file = write(
         "token-file.json",
         &token_json("bearer_token", &tok("token-file")),

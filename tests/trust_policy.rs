@@ -2,9 +2,11 @@
 //! pretty JSON ready for `aws iam create-role --assume-role-policy-document`.
 //! No network and no token are needed.
 
+mod common;
+
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ns-federate");
+use common::BIN;
 
 fn run(args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();

@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{HOUR, cli};
+use common::{HOUR, cli, output_text};
 use ns_federate::sinks::nsc_token::token_spec;
 use ns_federate_emulator::{DEFAULT_TENANT, Emulator, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
 use secrecy::{ExposeSecret, SecretString};
@@ -23,14 +23,6 @@ fn trust(emu: &Emulator, home: &std::path::Path, token: &str, args: &[&str]) -> 
         .args(["auth", "trust-aws-cognito-identity-pool"])
         .args(args);
     cmd
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -53,7 +45,7 @@ fn trusts_the_pool_with_a_token_of_the_same_workspace() {
     )
     .output()
     .unwrap();
-    let t = text(&out).replace(&token, "***");
+    let t = output_text(&out).replace(&token, "***");
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(
         t.contains(&format!(
@@ -62,7 +54,7 @@ fn trusts_the_pool_with_a_token_of_the_same_workspace() {
         "{t}"
     );
     assert!(
-        !text(&out).contains(&token),
+        !output_text(&out).contains(&token),
         "the token appears in the output"
     );
     assert!(emu.is_pool_trusted(DEFAULT_TENANT, POOL));
@@ -92,7 +84,7 @@ fn refuses_a_token_of_another_workspace_before_sending() {
     )
     .output()
     .unwrap();
-    let t = text(&out).replace(&token, "***");
+    let t = output_text(&out).replace(&token, "***");
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("tnt_other") && t.contains(DEFAULT_TENANT), "{t}");
     assert!(t.contains("Nothing was sent"), "{t}");
@@ -118,7 +110,7 @@ fn a_session_token_is_exchanged_first() {
         out.status.code(),
         Some(0),
         "{}",
-        text(&out).replace(&session, "***")
+        output_text(&out).replace(&session, "***")
     );
     assert_eq!(
         emu.count("nsl.signin.SigninService/IssueTenantTokenFromSession"),
@@ -142,7 +134,7 @@ fn the_users_nsc_login_is_used_and_no_token_lists_the_sources() {
         DEFAULT_TENANT,
     ]);
     let out = cmd.output().unwrap();
-    let t = text(&out);
+    let t = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(
         t.contains("No Namespace token found") && t.contains("NSC_TOKEN_SPEC"),
@@ -172,7 +164,7 @@ fn the_users_nsc_login_is_used_and_no_token_lists_the_sources() {
         out.status.code(),
         Some(0),
         "{}",
-        text(&out).replace(&token, "***")
+        output_text(&out).replace(&token, "***")
     );
     assert!(emu.is_pool_trusted(DEFAULT_TENANT, POOL));
 }
@@ -207,7 +199,7 @@ fn bad_pool_or_tenant_is_refused_before_sending() {
         (vec!["--tenant-id", DEFAULT_TENANT], "--identity-pool"),
     ] {
         let out = trust(&emu, home.path(), &token, &args).output().unwrap();
-        let t = text(&out).replace(&token, "***");
+        let t = output_text(&out).replace(&token, "***");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {t}");
         assert!(t.contains(needle), "{args:?}: {t}");
     }
@@ -236,8 +228,8 @@ fn after_trusting_the_exchange_through_the_pool_works() {
         cmd.output().unwrap()
     };
     let before = exchange();
-    assert_eq!(before.status.code(), Some(3), "{}", text(&before));
-    assert!(text(&before).contains("trust-aws-cognito-identity-pool"));
+    assert_eq!(before.status.code(), Some(3), "{}", output_text(&before));
+    assert!(output_text(&before).contains("trust-aws-cognito-identity-pool"));
 
     let token = emu.tenant_token(DEFAULT_TENANT, None, HOUR);
     let out = trust(
@@ -252,7 +244,7 @@ fn after_trusting_the_exchange_through_the_pool_works() {
         out.status.code(),
         Some(0),
         "{}",
-        text(&out).replace(&token, "***")
+        output_text(&out).replace(&token, "***")
     );
 
     let after = exchange();

@@ -4,7 +4,6 @@
 //! for what they are.
 
 mod common;
-mod fake;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -13,45 +12,11 @@ use std::process::Output;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::*;
-use fake::Fake;
-use ns_federate_emulator::runner::{Job, StepResult};
+use ns_federate_emulator::fake::FakeServer;
 use ns_federate_emulator::{DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator, ErrorForm, Fault};
 
 const ISSUE_ID_TOKEN: &str = "nsl.tenants.TenantsService/IssueIdToken";
 const STS: &str = "sts:AssumeRoleWithWebIdentity";
-
-/// Runs the action with a valid role and token unless `inputs` replace them.
-fn run(emu: &Emulator, inputs: &[(&str, &str)], extra_env: &[(&str, &str)]) -> StepResult {
-    let mut job = Job::new();
-    let token = tenant_token(emu);
-    let mut all: Vec<(&str, &str)> = vec![
-        ("role-to-assume", DEFAULT_ROLE_ARN),
-        ("namespace-token", &token),
-    ];
-    for (k, v) in inputs {
-        all.retain(|(n, _)| n != k);
-        all.push((k, v));
-    }
-    let mut env = emulator_env(emu);
-    env.extend(
-        extra_env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    job.run_action(bin(), &action_yml(), &all, &pairs(&env))
-}
-
-/// Exit 2 naming `needles`, nothing sent, nothing written.
-fn refused(inputs: &[(&str, &str)], needles: &[&str]) {
-    let emu = Emulator::start();
-    let r = run(&emu, inputs, &[]);
-    assert_fails(&r, 2, needles);
-    assert_eq!(emu.request_count(), 0, "{inputs:?}: something was sent");
-    assert!(
-        r.env.is_empty() && r.outputs.is_empty(),
-        "results were written"
-    );
-}
 
 /// An unsigned `nsct_` token with these claims (nothing checks the
 /// signature before it is sent, and these tests refuse it before that).
@@ -61,14 +26,6 @@ fn unsigned_tenant_token(claims: serde_json::Value) -> String {
         "nsct_{}.{}.c2ln",
         enc(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
         enc(claims)
-    )
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     )
 }
 
@@ -83,7 +40,7 @@ fn a_token_with_an_absurd_exp_is_an_input_error_not_a_panic() {
         let token =
             unsigned_tenant_token(serde_json::json!({"tenant_id": DEFAULT_TENANT, "exp": exp}));
         let emu = Emulator::start();
-        let r = run(&emu, &[("namespace-token", &token)], &[]);
+        let (r, _) = run_assume_role(&emu, &[("namespace-token", &token)], &[]);
         assert_fails(&r, 2, &["exp claim is out of range"]);
         assert!(!r.output.contains("panicked"), "it panicked");
         assert_eq!(emu.request_count(), 0, "the token was sent");
@@ -100,7 +57,7 @@ fn whitespace_inside_the_role_arn_is_refused() {
         "arn:aws:iam::123456789012 :role/ns-federate-test",
         "arn:aws:iam::123456789012:role/ns-federate test",
     ] {
-        refused(
+        assert_input_refused(
             &[("role-to-assume", bad)],
             &["input `role-to-assume`", "whitespace inside"],
         );
@@ -116,7 +73,7 @@ fn malformed_managed_policy_arns_are_refused() {
         "arn:aws:iam::aws:policy/a*b",
         "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::aws:policy/",
     ] {
-        refused(
+        assert_input_refused(
             &[("managed-session-policies", bad)],
             &["input `managed-session-policies`", "is not a policy ARN"],
         );
@@ -129,8 +86,12 @@ fn malformed_managed_policy_arns_are_refused() {
         .env("NSC_TOKEN_SPEC", "unused")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("--policy-arn"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("--policy-arn"),
+        "{}",
+        output_text(&out)
+    );
     assert_eq!(emu.request_count(), 0);
 }
 
@@ -138,7 +99,7 @@ fn malformed_managed_policy_arns_are_refused() {
 
 #[test]
 fn a_region_outside_the_role_partition_is_refused_before_sending() {
-    refused(
+    assert_input_refused(
         &[
             ("role-to-assume", "arn:aws-us-gov:iam::123456789012:role/x"),
             ("aws-region", "us-east-1"),
@@ -149,7 +110,7 @@ fn a_region_outside_the_role_partition_is_refused_before_sending() {
             "us-gov-west-1",
         ],
     );
-    refused(
+    assert_input_refused(
         &[("aws-region", "cn-north-1")],
         &["input `aws-region`", "partition aws-cn"],
     );
@@ -171,7 +132,7 @@ fn a_line_wrapped_token_spec_is_accepted() {
         .collect::<Vec<_>>()
         .join("\r\n");
     assert!(wrapped.contains('\n'), "the spec is too short to wrap");
-    let r = run(
+    let (r, _) = run_assume_role(
         &emu,
         &[("namespace-token", "")],
         &[("NSC_TOKEN_SPEC", &wrapped)],
@@ -188,7 +149,7 @@ fn a_token_file_starting_with_a_byte_order_mark_is_accepted() {
     let file = dir.path().join("token.txt");
     std::fs::write(&file, format!("\u{feff}{token}\r\n")).unwrap();
     let path = file.to_string_lossy().into_owned();
-    let r = run(
+    let (r, _) = run_assume_role(
         &emu,
         &[("namespace-token", ""), ("namespace-token-file", &path)],
         &[],
@@ -242,7 +203,7 @@ fn web_identity_with_a_format_it_cannot_serve_sends_nothing() {
         .args(["--format", "credential-process"])
         .output()
         .unwrap();
-    let all = text(&out);
+    let all = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{}", all.replace(&token, "***"));
     assert!(
         all.contains("credential-process"),
@@ -273,7 +234,7 @@ fn a_403_from_github_oidc_is_blamed_on_github_permissions() {
     let emu = Emulator::start();
     emu.fail_next("github:token", 1, Fault::Http(403));
     let env = github_env(&emu, &emu.github_oidc_url());
-    let r = run(&emu, &[("namespace-token", "")], &pairs(&env));
+    let (r, _) = run_assume_role(&emu, &[("namespace-token", "")], &pairs(&env));
     assert_fails(
         &r,
         3,
@@ -293,10 +254,10 @@ fn a_403_from_github_oidc_is_blamed_on_github_permissions() {
 #[test]
 fn a_github_oidc_answer_without_value_is_github_side_and_not_retried() {
     let emu = Emulator::start();
-    let github = Fake::start(200, "application/json", r#"{"count":1}"#.to_string());
+    let github = FakeServer::fixed(200, "application/json", r#"{"count":1}"#);
     let url = format!("{}/token?api-version=2.0", github.url());
     let env = github_env(&emu, &url);
-    let r = run(
+    let (r, _) = run_assume_role(
         &emu,
         &[("namespace-token", ""), ("retry-max-attempts", "3")],
         &pairs(&env),
@@ -334,11 +295,11 @@ fn a_non_utf8_variable_is_named_in_the_error() {
     let emu = Emulator::start();
     let token = tenant_token(&emu);
     let out = with_non_utf8(&emu, &["aws", "assume-role"], "NSC_AWS_ROLE_ARN", &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(
-        text(&out).contains("NSC_AWS_ROLE_ARN is not valid UTF-8"),
+        output_text(&out).contains("NSC_AWS_ROLE_ARN is not valid UTF-8"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     let out = with_non_utf8(
         &emu,
@@ -346,11 +307,11 @@ fn a_non_utf8_variable_is_named_in_the_error() {
         "NSC_TOKEN_SPEC",
         &[],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(
-        text(&out).contains("NSC_TOKEN_SPEC is not valid UTF-8"),
+        output_text(&out).contains("NSC_TOKEN_SPEC is not valid UTF-8"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     // Under the action, with a valid token: the input is named.
     let out = with_non_utf8(
@@ -359,7 +320,7 @@ fn a_non_utf8_variable_is_named_in_the_error() {
         "INPUT_ROLE-TO-ASSUME",
         &[("INPUT_NAMESPACE-TOKEN", token.as_str())],
     );
-    let all = text(&out).replace(&token, "***");
+    let all = output_text(&out).replace(&token, "***");
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains("INPUT_ROLE-TO-ASSUME (input `role-to-assume`) is not valid UTF-8"),
@@ -373,18 +334,18 @@ fn a_non_utf8_variable_is_named_in_the_error() {
 #[test]
 fn messages_about_sizes_are_exact() {
     let long = "a".repeat(100_000);
-    refused(
+    assert_input_refused(
         &[("audience", &long)],
         &["input `audience`", "it is longer than 256 characters"],
     );
-    refused(
+    assert_input_refused(
         &[("role-duration-seconds", "99999999999999999999999")],
         &[
             "input `role-duration-seconds`",
             "out of range (900..43200 seconds)",
         ],
     );
-    refused(
+    assert_input_refused(
         &[("role-session-name", "x")],
         &["input `role-session-name`", "it is 1 character long"],
     );
@@ -407,7 +368,7 @@ fn grpc_internal_and_a_bare_500_from_namespace_are_retried() {
     ] {
         let emu = Emulator::start();
         emu.fail_next(ISSUE_ID_TOKEN, 1, fault.clone());
-        let r = run(&emu, &[], &[]);
+        let (r, _) = run_assume_role(&emu, &[], &[]);
         assert_ok(&r, &[]);
         assert_eq!(emu.count(ISSUE_ID_TOKEN), 2, "{fault:?} was not retried");
         assert_eq!(emu.count(STS), 1);
@@ -421,7 +382,7 @@ fn grpc_internal_and_a_bare_500_from_namespace_are_retried() {
             form: ErrorForm::NumericJson,
         },
     );
-    let r = run(&emu, &[("retry-max-attempts", "2")], &[]);
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "2")], &[]);
     assert_fails(&r, 4, &["internal (13)", "after 2 attempts"]);
     assert_eq!(emu.count(ISSUE_ID_TOKEN), 2);
 }
@@ -431,9 +392,9 @@ fn grpc_internal_and_a_bare_500_from_namespace_are_retried() {
 #[test]
 fn an_empty_id_token_is_namespace_unreadable_and_never_reaches_sts() {
     let emu = Emulator::start();
-    let namespace = Fake::start(200, "application/json", r#"{"id_token":""}"#.to_string());
+    let namespace = FakeServer::fixed(200, "application/json", r#"{"id_token":""}"#);
     let url = namespace.url();
-    let r = run(
+    let (r, _) = run_assume_role(
         &emu,
         &[("retry-max-attempts", "2")],
         &[("NSC_IAM_ENDPOINT", &url)],
@@ -462,7 +423,7 @@ fn a_missing_role_names_the_flag_on_the_cli_and_the_input_in_the_action() {
         .args(["aws", "assume-role"])
         .output()
         .unwrap();
-    let all = text(&out);
+    let all = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains("--role-arn") && all.contains("NSC_AWS_ROLE_ARN"),
@@ -473,7 +434,7 @@ fn a_missing_role_names_the_flag_on_the_cli_and_the_input_in_the_action() {
         "an action input on the CLI: {all}"
     );
 
-    let r = run(
+    let (r, _) = run_assume_role(
         &emu,
         &[("role-to-assume", ""), ("mode", "assume-role")],
         &[],

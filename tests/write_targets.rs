@@ -21,13 +21,9 @@ fn mkfifo(path: &Path) {
     assert_eq!(rc, 0, "mkfifo {}", path.display());
 }
 
-fn text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
-
 /// Asserts exit 5, a message naming `path` and what it must be, and nothing sent.
 fn assert_refused_target(out: &Output, path: &Path, emu: &Emulator, secrets: &[&str]) {
-    let mut t = text(out);
+    let mut t = output_text(out);
     for s in secrets {
         t = t.replace(s, "***");
     }
@@ -164,7 +160,7 @@ fn write_env_into_a_missing_directory_fails_before_anything_is_sent() {
         .arg(&target)
         .output()
         .unwrap();
-    let t = text(&out).replace(&token, "***");
+    let t = output_text(&out).replace(&token, "***");
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(t.contains(&target.display().to_string()), "{t}");
     assert_eq!(emu.request_count(), 0, "something was sent:\n{t}");
@@ -229,7 +225,7 @@ fn unusable_github_files_fail_before_anything_is_sent() {
     ];
     for (what, files, needle) in cases {
         let out = action(&emu, &inputs, &files);
-        let t = text(&out).replace(&token, "***");
+        let t = output_text(&out).replace(&token, "***");
         assert_eq!(out.status.code(), Some(5), "{what}:\n{t}");
         assert!(t.contains(needle), "{what}: no {needle:?}:\n{t}");
         assert_eq!(emu.request_count(), 0, "{what}: something was sent:\n{t}");
@@ -257,7 +253,7 @@ fn an_allowed_account_list_without_the_roles_account_is_an_input_error() {
         ],
         &[("GITHUB_ENV", &env_file)],
     );
-    let t = text(&out).replace(&token, "***");
+    let t = output_text(&out).replace(&token, "***");
     assert_eq!(out.status.code(), Some(2), "{t}");
     for needle in [
         "123456789012",

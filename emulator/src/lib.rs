@@ -29,6 +29,7 @@
 //! `{"method":"…","count":N,"fault":"CODE"}` (CODE as in [`parse_fault_spec`]),
 //! latency with `{"method":"…","ms":N}`.
 
+pub mod fake;
 pub mod moto;
 pub mod runner;
 

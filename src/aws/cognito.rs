@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_cognitoidentity::config::http::HttpResponse;
 use aws_sdk_cognitoidentity::config::retry::RetryConfig;
-use aws_sdk_cognitoidentity::config::timeout::TimeoutConfig;
 use aws_sdk_cognitoidentity::config::{ProvideCredentials, Region as SdkRegion};
 use aws_sdk_cognitoidentity::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use secrecy::SecretString;
 
+use super::{error_message, is_transient_answer};
 use crate::config::cognito::DEVELOPER_PROVIDER;
 use crate::config::{Endpoint, IdentityPoolId, Region, TenantId};
 use crate::error::exit;
@@ -258,13 +259,7 @@ impl CognitoClient {
                     .with_max_attempts(max_attempts)
                     .with_initial_backoff(Duration::from_millis(500)),
             )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(timeout)
-                    .operation_attempt_timeout(timeout.min(Duration::from_secs(30)))
-                    .connect_timeout(Duration::from_secs(10))
-                    .build(),
-            )
+            .timeout_config(super::timeout_config(timeout))
             .load()
             .await;
         let provider = sdk
@@ -277,6 +272,18 @@ impl CognitoClient {
             .provide_credentials()
             .await
             .map_err(credentials_error)?;
+        // The machine's own AWS credentials are secrets like any other: masked
+        // under GitHub, redacted from error reports that might quote them.
+        for value in [
+            Some(credentials.access_key_id()),
+            Some(credentials.secret_access_key()),
+            credentials.session_token(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            crate::secrets::register_value(value);
+        }
         tracing::info!(
             "Got AWS credentials from the default chain ({} ms)",
             started.elapsed().as_millis()
@@ -317,23 +324,18 @@ impl CognitoClient {
         }
     }
 
-    fn classify<E, R>(&self, err: SdkError<E, R>, pool: &IdentityPoolId) -> CognitoError
+    fn classify<E>(&self, err: SdkError<E, HttpResponse>, pool: &IdentityPoolId) -> CognitoError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug + HasStatus,
     {
         match &err {
-            SdkError::ServiceError(ctx) => {
-                let code = ctx.err().code().unwrap_or("Unknown").to_string();
-                let message = ctx.err().message().unwrap_or("(no message)").to_string();
-                classify_service_error(
-                    pool,
-                    code,
-                    message,
-                    ctx.raw().status_code(),
-                    self.max_attempts,
-                )
-            }
+            SdkError::ServiceError(ctx) => classify_service_error(
+                pool,
+                ctx.err().code().unwrap_or("Unknown").to_string(),
+                error_message(ctx.err()),
+                ctx.raw().status().as_u16(),
+                self.max_attempts,
+            ),
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => CognitoError::Transient {
                 detail: DisplayErrorContext(&err).to_string(),
                 attempts: self.max_attempts,
@@ -342,18 +344,6 @@ impl CognitoClient {
                 detail: DisplayErrorContext(&err).to_string(),
             },
         }
-    }
-}
-
-/// The HTTP status of a raw response.
-pub trait HasStatus {
-    /// The status code.
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_cognitoidentity::config::http::HttpResponse {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
     }
 }
 
@@ -374,7 +364,7 @@ pub fn classify_service_error(
         "ServiceUnavailable",
     ];
     let pool = pool.clone();
-    if TRANSIENT.contains(&code.as_str()) || status >= 500 || status == 429 {
+    if is_transient_answer(&code, status, &TRANSIENT) {
         CognitoError::Transient {
             detail: format!("{code}: {message}"),
             attempts,

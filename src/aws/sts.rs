@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_sts::config::retry::RetryConfig;
-use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region as SdkRegion};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;
@@ -13,8 +12,9 @@ use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::AwsCredentials;
-use super::trust_policy;
+use super::{
+    AwsCredentials, error_message, is_transient_answer, is_transient_status, trust_policy,
+};
 use crate::config::{
     AccountId, Endpoint, InlinePolicy, PolicyArn, Region, RoleArn, RoleSessionName, SessionDuration,
 };
@@ -185,6 +185,20 @@ impl StsError {
         )
     }
 
+    /// A short title (GitHub annotation title).
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::Transient { .. } | Self::Unexpected { .. } => "AWS STS unavailable",
+            Self::Request { .. } => "Could not call AWS STS",
+            Self::AlreadyExpired { .. } => "Expired credentials from AWS STS",
+            Self::AccessDenied { .. }
+            | Self::NoOidcProvider { .. }
+            | Self::DurationTooLong { .. }
+            | Self::ExpiredToken { .. }
+            | Self::Refused { .. } => "Refused by AWS STS",
+        }
+    }
+
     /// What to do next.
     pub fn hint(&self) -> String {
         match self {
@@ -306,13 +320,7 @@ impl StsClient {
             // Retries are ours (`RetryPolicy`): the SDK's would not retry an
             // unreadable 200, and the message must say how many attempts were made.
             .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(timeout)
-                    .operation_attempt_timeout(timeout.min(Duration::from_secs(30)))
-                    .connect_timeout(Duration::from_secs(10))
-                    .build(),
-            );
+            .timeout_config(super::timeout_config(timeout));
         if let Some(client) = http_client {
             builder = builder.http_client(client);
         }
@@ -445,11 +453,10 @@ where
     let role = req.role_arn.clone();
     match &err {
         SdkError::ServiceError(ctx) => {
-            let status = ctx.raw().status_code();
+            let status = ctx.raw().status().as_u16();
             match ctx.err().code() {
                 Some(code) => {
-                    let message = ctx.err().message().unwrap_or("(no message)").to_string();
-                    classify_service_error(role, code, message, status, req)
+                    classify_service_error(role, code, error_message(ctx.err()), status, req)
                 }
                 // No STS error code: a proxy, a load balancer, or an answer cut short.
                 None => classify_uncoded(status, body_snippet(ctx.raw().body().bytes()), role),
@@ -458,7 +465,7 @@ where
         SdkError::ResponseError(ctx) => StsError::Unexpected {
             detail: format!(
                 "HTTP {}: {} ({})",
-                ctx.raw().status_code(),
+                ctx.raw().status().as_u16(),
                 body_snippet(ctx.raw().body().bytes()),
                 error_chain(&err)
             ),
@@ -489,7 +496,7 @@ fn classify_uncoded(status: u16, snippet: String, role: RoleArn) -> StsError {
             detail: format!("{detail} (not an AssumeRoleWithWebIdentity answer)"),
             attempts: 1,
         }
-    } else if status >= 500 || status == 429 {
+    } else if is_transient_status(status) {
         StsError::Transient {
             detail,
             attempts: 1,
@@ -503,18 +510,6 @@ fn classify_uncoded(status: u16, snippet: String, role: RoleArn) -> StsError {
     }
 }
 
-/// The HTTP status of a raw response.
-pub trait HasStatus {
-    /// The status code.
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_sts::config::http::HttpResponse {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
-    }
-}
-
 fn classify_service_error(
     role: RoleArn,
     code: &str,
@@ -522,7 +517,7 @@ fn classify_service_error(
     status: u16,
     req: &AssumeRoleRequest<'_>,
 ) -> StsError {
-    let transient_codes = [
+    const TRANSIENT: [&str; 7] = [
         "IDPCommunicationError",
         "Throttling",
         "ThrottlingException",
@@ -531,7 +526,7 @@ fn classify_service_error(
         "InternalFailure",
         "InternalError",
     ];
-    if transient_codes.contains(&code) || status >= 500 || status == 429 {
+    if is_transient_answer(code, status, &TRANSIENT) {
         return StsError::Transient {
             detail: format!("{code}: {message}"),
             attempts: 1,
@@ -706,6 +701,24 @@ mod tests {
             assert!(text.contains("captured, not sent"), "{text}");
             assert!(!text.contains("DispatchFailure"), "a Debug dump: {text}");
         }
+    }
+
+    #[test]
+    fn titles_tell_refusals_from_failures_and_expired_credentials() {
+        assert_eq!(
+            classify("AccessDenied", "no", 403).title(),
+            "Refused by AWS STS"
+        );
+        assert_eq!(
+            classify("Throttling", "slow down", 400).title(),
+            "AWS STS unavailable"
+        );
+        let expired = StsError::AlreadyExpired {
+            expired_at: Timestamp::from_unix_secs(1_000_000_000),
+            now: Timestamp::from_unix_secs(1_000_000_100),
+        };
+        assert!(!expired.is_refusal());
+        assert_eq!(expired.title(), "Expired credentials from AWS STS");
     }
 
     #[test]

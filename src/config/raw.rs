@@ -36,6 +36,14 @@ impl Origin {
     pub const fn flag(flag: &'static str) -> Self {
         Self::Flag { flag, env: None }
     }
+
+    /// A flag that clap also fills from environment variable `env`.
+    pub const fn flag_or_env(flag: &'static str, env: &'static str) -> Self {
+        Self::Flag {
+            flag,
+            env: Some(env),
+        }
+    }
 }
 
 impl fmt::Display for Origin {
@@ -224,26 +232,15 @@ impl Layer {
             cli::Command::Action => Layer::default(),
             cli::Command::Aws { command } => match command {
                 AwsCommand::AssumeRole(a) => Layer {
-                    inline_policy: raw(a.session_policy.clone(), Origin::flag("--session-policy")),
-                    policy_arns: policy_arns(&a.policy_arn),
-                    allowed_account_ids: raw(
-                        a.allowed_account_ids.clone(),
-                        Origin::flag("--allowed-account-ids"),
-                    ),
                     aws_profile: raw(a.profile.clone(), Origin::flag("--profile")),
                     ..role_layer(&a.role)
+                        .over(limit_layer(&a.limits))
                         .over(output_layer(&a.output))
                         .over(namespace_layer(&a.namespace))
                 },
-                AwsCommand::CredentialProcess(a) => Layer {
-                    inline_policy: raw(a.session_policy.clone(), Origin::flag("--session-policy")),
-                    policy_arns: policy_arns(&a.policy_arn),
-                    allowed_account_ids: raw(
-                        a.allowed_account_ids.clone(),
-                        Origin::flag("--allowed-account-ids"),
-                    ),
-                    ..role_layer(&a.role).over(namespace_layer(&a.namespace))
-                },
+                AwsCommand::CredentialProcess(a) => role_layer(&a.role)
+                    .over(limit_layer(&a.limits))
+                    .over(namespace_layer(&a.namespace)),
                 AwsCommand::WebIdentity(a) => Layer {
                     token_file: raw_path(a.token_file.clone(), Origin::flag("--token-file")),
                     ..role_layer(&a.role)
@@ -253,10 +250,7 @@ impl Layer {
                 AwsCommand::TrustPolicy(a) => Layer {
                     tenant_id: raw(
                         a.tenant_id.clone(),
-                        Origin::Flag {
-                            flag: "--tenant-id",
-                            env: Some("NSC_TENANT_ID"),
-                        },
+                        Origin::flag_or_env("--tenant-id", "NSC_TENANT_ID"),
                     ),
                     account_id: raw(a.account_id.clone(), Origin::flag("--account-id")),
                     provider_arn: raw(a.provider_arn.clone(), Origin::flag("--provider-arn")),
@@ -266,60 +260,52 @@ impl Layer {
             },
             cli::Command::Auth { command } => match command {
                 AuthCommand::ExchangeAwsCognitoToken(a) => Layer {
-                    region: raw(a.aws_region.clone(), Origin::flag("--aws-region")),
-                    identity_pool: raw(
-                        a.identity_pool.clone(),
-                        Origin::Flag {
-                            flag: "--identity-pool",
-                            env: Some("NSC_AWS_IDENTITY_POOL"),
-                        },
-                    ),
-                    tenant_id: raw(
-                        a.tenant_id.clone(),
-                        Origin::Flag {
-                            flag: "--tenant-id",
-                            env: Some("NSC_TENANT_ID"),
-                        },
-                    ),
                     ensure_valid_for: raw(a.ensure.clone(), Origin::flag("--ensure")),
                     token_file: raw_path(a.token_file.clone(), Origin::flag("--token-file")),
-                    ..output_layer(&a.output).over(namespace_layer(&a.namespace))
+                    ..pool_layer(&a.pool)
+                        .over(output_layer(&a.output))
+                        .over(namespace_layer(&a.namespace))
                 },
-                AuthCommand::TrustAwsCognitoIdentityPool(a) => Layer {
-                    region: raw(a.aws_region.clone(), Origin::flag("--aws-region")),
-                    identity_pool: raw(
-                        a.identity_pool.clone(),
-                        Origin::Flag {
-                            flag: "--identity-pool",
-                            env: Some("NSC_AWS_IDENTITY_POOL"),
-                        },
-                    ),
-                    tenant_id: raw(
-                        a.tenant_id.clone(),
-                        Origin::Flag {
-                            flag: "--tenant-id",
-                            env: Some("NSC_TENANT_ID"),
-                        },
-                    ),
-                    ..namespace_layer(&a.namespace)
-                },
+                AuthCommand::TrustAwsCognitoIdentityPool(a) => {
+                    pool_layer(&a.pool).over(namespace_layer(&a.namespace))
+                }
             },
         }
     }
 }
 
-fn policy_arns(list: &[String]) -> Option<Raw> {
-    raw(Some(list.join(",")), Origin::flag("--policy-arn"))
+fn limit_layer(a: &cli::LimitArgs) -> Layer {
+    Layer {
+        inline_policy: raw(a.session_policy.clone(), Origin::flag("--session-policy")),
+        policy_arns: raw(Some(a.policy_arn.join(",")), Origin::flag("--policy-arn")),
+        allowed_account_ids: raw(
+            a.allowed_account_ids.clone(),
+            Origin::flag("--allowed-account-ids"),
+        ),
+        ..Layer::default()
+    }
+}
+
+fn pool_layer(a: &cli::PoolArgs) -> Layer {
+    Layer {
+        region: raw(a.aws_region.clone(), Origin::flag("--aws-region")),
+        identity_pool: raw(
+            a.identity_pool.clone(),
+            Origin::flag_or_env("--identity-pool", "NSC_AWS_IDENTITY_POOL"),
+        ),
+        tenant_id: raw(
+            a.tenant_id.clone(),
+            Origin::flag_or_env("--tenant-id", "NSC_TENANT_ID"),
+        ),
+        ..Layer::default()
+    }
 }
 
 fn role_layer(a: &cli::RoleArgs) -> Layer {
     Layer {
         role_arn: raw(
             a.role_arn.clone(),
-            Origin::Flag {
-                flag: "--role-arn",
-                env: Some("NSC_AWS_ROLE_ARN"),
-            },
+            Origin::flag_or_env("--role-arn", "NSC_AWS_ROLE_ARN"),
         ),
         duration: raw(a.duration.clone(), Origin::flag("--duration")),
         session_name: raw(a.session_name.clone(), Origin::flag("--session-name")),
@@ -341,10 +327,7 @@ fn namespace_layer(a: &cli::NamespaceArgs) -> Layer {
     Layer {
         namespace_endpoint: raw(
             a.namespace_endpoint.clone(),
-            Origin::Flag {
-                flag: "--namespace-endpoint",
-                env: Some("NSC_IAM_ENDPOINT"),
-            },
+            Origin::flag_or_env("--namespace-endpoint", "NSC_IAM_ENDPOINT"),
         ),
         namespace_token: a
             .namespace_token

@@ -130,7 +130,7 @@ pub async fn run(
     }
     tracing::info!(
         "Got a Namespace token for workspace {tenant_id}, valid until {} ({} ms)",
-        expires_at.time_of_day(),
+        expires_at.rfc3339(),
         started.elapsed().as_millis()
     );
     Ok(Exchange::Exchanged(ExchangedToken {

@@ -3,6 +3,7 @@
 
 pub mod assume_role;
 pub mod cognito_exchange;
+pub mod id_token;
 pub mod trust;
 pub mod web_identity;
 
@@ -40,32 +41,34 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
         max_attempts: config.retry_max_attempts,
         deadline,
     };
+    // Built before anything is known to need it: its HTTP clients are made on first use.
+    let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
+    // What is left of the run's bound, for the AWS SDKs' own timeouts.
+    let time_left = || {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1))
+    };
     match &config.command {
         Command::AssumeRole(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let sts = StsClient::new(
                 &settings.sts_region,
                 settings.sts_endpoint.as_ref(),
                 settings.sts_use_fips,
                 config.retry_max_attempts,
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_secs(1)),
+                time_left(),
             );
             let assumed =
                 assume_role::run(settings, &config.namespace.tokens, &namespace, &sts).await?;
             Ok(Outcome::AssumedRole(assumed))
         }
         Command::CognitoExchange(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let exchange = cognito_exchange::run(
                 settings,
                 config.namespace.tokens.spec.as_ref(),
                 &namespace,
                 config.retry_max_attempts,
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_secs(1)),
+                time_left(),
             )
             .await?;
             Ok(match exchange {
@@ -74,13 +77,11 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
             })
         }
         Command::TrustPool(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let trusted = trust::trust_pool(settings, &config.namespace.tokens, &namespace).await?;
             Ok(Outcome::PoolTrusted(trusted))
         }
         Command::TrustPolicy(settings) => Ok(Outcome::TrustPolicy(trust::trust_policy(settings))),
         Command::WebIdentity(settings) => {
-            let namespace = NamespaceClient::new(config.namespace.endpoint.clone(), retry);
             let w = web_identity::run(settings, &config.namespace.tokens, &namespace).await?;
             Ok(Outcome::WebIdentity(w))
         }

@@ -3,18 +3,13 @@
 
 use std::time::Instant;
 
-use secrecy::SecretString;
-
+use super::id_token::bearer_token;
 use crate::aws::cognito::CognitoError;
 use crate::aws::trust_policy;
 use crate::config::cognito::DEVELOPER_PROVIDER;
 use crate::config::{TokenSourceSettings, TrustPolicySettings, TrustPoolSettings};
 use crate::error::Error;
-use crate::namespace::token::TokenKind;
 use crate::namespace::{NamespaceClient, TokenChain};
-
-/// Lifetime asked for the tenant token a session token is traded for: it is used once, right away.
-const EXCHANGED_TENANT_TOKEN_SECS: u32 = 600;
 
 /// A pool the workspace now trusts.
 #[derive(Debug)]
@@ -48,18 +43,12 @@ pub async fn trust_pool(
         .into());
     }
 
-    let bearer: SecretString = if found.token.kind() == TokenKind::Session {
-        namespace
-            .issue_tenant_token_from_session(found.token.secret(), EXCHANGED_TENANT_TOKEN_SECS)
-            .await?
-    } else {
-        found.token.secret().clone()
-    };
+    let bearer = bearer_token(found.token, namespace).await?;
 
     let started = Instant::now();
     let pool = settings.pool.as_string();
     namespace
-        .trust_aws_cognito_identity_pool(&bearer, &pool, DEVELOPER_PROVIDER)
+        .trust_aws_cognito_identity_pool(bearer.secret(), &pool, DEVELOPER_PROVIDER)
         .await?;
     tracing::info!(
         "Workspace {} now trusts Cognito identity pool {pool} with developer provider {DEVELOPER_PROVIDER} ({} ms)",

@@ -286,16 +286,13 @@ impl NamespaceClient {
         struct Req<'a> {
             github_token: &'a str,
         }
-        self.call(
+        self.exchange_for_tenant_token(
             methods::EXCHANGE_GITHUB_TOKEN,
-            None,
             &Req {
                 github_token: github_token.expose_secret(),
             },
-            TenantTokenResponse::empty_field,
         )
         .await
-        .inspect(|r| crate::secrets::register(&r.tenant_token))
     }
 
     /// `ExchangeAWSCognitoJWT`: a tenant token for a Cognito OpenID token.
@@ -309,17 +306,26 @@ impl NamespaceClient {
             tenant_id: &'a str,
             aws_cognito_token: &'a str,
         }
-        self.call(
+        self.exchange_for_tenant_token(
             methods::EXCHANGE_AWS_COGNITO_JWT,
-            None,
             &Req {
                 tenant_id,
                 aws_cognito_token: aws_cognito_token.expose_secret(),
             },
-            TenantTokenResponse::empty_field,
         )
         .await
-        .inspect(|r| crate::secrets::register(&r.tenant_token))
+    }
+
+    /// A token exchange: no bearer (the foreign token in `body` is the
+    /// credential), a tenant token back, registered as a secret at once.
+    async fn exchange_for_tenant_token<Req: Serialize>(
+        &self,
+        method: &'static str,
+        body: &Req,
+    ) -> Result<TenantTokenResponse, NamespaceError> {
+        self.call(method, None, body, TenantTokenResponse::empty_field)
+            .await
+            .inspect(|r| crate::secrets::register(&r.tenant_token))
     }
 
     /// `TrustAWSCognitoIdentityPool`: let `pool` (`<region>:<guid>`) issue tokens via `identity_provider`.
@@ -804,46 +810,37 @@ mod tests {
         assert_eq!(strip_query("http://h/p?x=1"), "http://h/p");
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn retry_stops_at_max_attempts_and_never_retries_refusals() {
+    /// How many times a policy of `max_attempts` within `deadline_in` calls
+    /// an operation that always fails with HTTP `status`, and the last error.
+    async fn attempts(
+        max_attempts: u32,
+        deadline_in: Duration,
+        status: u16,
+    ) -> (u32, NamespaceError) {
         let policy = RetryPolicy {
-            max_attempts: 2,
-            deadline: Instant::now() + Duration::from_secs(30),
+            max_attempts,
+            deadline: Instant::now() + deadline_in,
         };
         let mut calls = 0;
         let err = policy
             .run("test", || {
                 calls += 1;
-                async { Err::<(), _>(read_error(M, 403, &HeaderMap::new(), b"")) }
+                async move { Err::<(), _>(read_error(M, status, &HeaderMap::new(), b"")) }
             })
             .await
             .unwrap_err();
+        (calls, err)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn retry_stops_at_max_attempts_and_never_retries_refusals() {
+        let (calls, err) = attempts(2, Duration::from_secs(30), 403).await;
         assert_eq!(calls, 1);
         assert!(err.is_refusal());
-        let policy = RetryPolicy {
-            max_attempts: 1,
-            deadline: Instant::now() + Duration::from_secs(30),
-        };
-        let mut calls = 0;
-        let _ = policy
-            .run("test", || {
-                calls += 1;
-                async { Err::<(), _>(read_error(M, 503, &HeaderMap::new(), b"")) }
-            })
-            .await;
+        let (calls, _) = attempts(1, Duration::from_secs(30), 503).await;
         assert_eq!(calls, 1, "one attempt means no retry");
         // A deadline that a wait would pass ends the retries at once.
-        let policy = RetryPolicy {
-            max_attempts: 5,
-            deadline: Instant::now() + Duration::from_millis(10),
-        };
-        let mut calls = 0;
-        let _ = policy
-            .run("test", || {
-                calls += 1;
-                async { Err::<(), _>(read_error(M, 503, &HeaderMap::new(), b"")) }
-            })
-            .await;
+        let (calls, _) = attempts(5, Duration::from_millis(10), 503).await;
         assert_eq!(calls, 1, "no retry when the wait would pass the deadline");
     }
 }

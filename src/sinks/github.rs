@@ -1,8 +1,7 @@
-//! GitHub Actions: masks first, then `GITHUB_ENV` and `GITHUB_OUTPUT` in
-//! single appends of heredoc blocks, then the job summary. Also the
-//! workflow-command helpers (`::group::`, `::error::`, escaping).
+//! GitHub Actions: masks first (through [`crate::secrets`]), then
+//! `GITHUB_ENV` and `GITHUB_OUTPUT` in single appends of heredoc blocks, then
+//! the job summary. Also the workflow-command escaping.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::file::append_once;
@@ -19,35 +18,6 @@ pub fn escape_data(s: &str) -> String {
 /// Escapes a workflow-command property: data escapes plus `:` and `,`.
 pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// Writes workflow-command lines to stderr in one go. The runner reads both
-/// streams, but stderr keeps them in order with the log and out of a
-/// captured stdout (`eval "$(…)"`, `> file`), where a mask would be lost.
-pub fn print_commands(lines: &[String]) -> Result<(), SinkError> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    let mut err = std::io::stderr().lock();
-    err.write_all(text.as_bytes())
-        .and_then(|_| err.flush())
-        .map_err(|e| SinkError::Stdout(format!("standard error: {e}")))
-}
-
-/// `::add-mask::` lines for `values` (empty values are skipped: the runner refuses them).
-pub fn mask_lines<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut lines = Vec::new();
-    for v in values {
-        if v.is_empty() || seen.contains(&v) {
-            continue;
-        }
-        seen.push(v);
-        lines.push(format!("::add-mask::{}", escape_data(v)));
-    }
-    lines
 }
 
 /// `NAME<<DELIM\nVALUE\nDELIM\n` blocks with a fresh random delimiter each,
@@ -160,13 +130,5 @@ mod tests {
         let d2 = lines[4].strip_prefix("B<<").unwrap();
         assert_ne!(d1, d2);
         assert_eq!(lines[5..7], ["z", d2]);
-    }
-
-    #[test]
-    fn masks_skip_empty_and_duplicates() {
-        assert_eq!(
-            mask_lines(["a", "", "a", "b\nc"]),
-            vec!["::add-mask::a", "::add-mask::b%0Ac"]
-        );
     }
 }

@@ -1,16 +1,18 @@
 //! Shared helpers for the integration tests: the binary, action.yml, the
-//! step env that points the action at the emulator, and result checks that
-//! never print a secret.
+//! step env that points the action at the emulator, an assume-role step of
+//! the action, token specs, and result checks that never print a secret.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use aws_sdk_cognitoidentity::config::{BehaviorVersion, Credentials, Region};
-use ns_federate_emulator::runner::StepResult;
-use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_TENANT, Emulator};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use ns_federate_emulator::runner::{Job, StepResult};
+use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_ns-federate");
@@ -49,6 +51,83 @@ pub fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
 /// A valid tenant token of the emulator's default tenant.
 pub fn tenant_token(emu: &Emulator) -> String {
     emu.tenant_token(DEFAULT_TENANT, None, HOUR)
+}
+
+/// Runs the action as an assume-role step of `job`: `DEFAULT_ROLE_ARN` and a
+/// fresh token of the default tenant unless `inputs` give those inputs
+/// another value (`""` = not given), plus `inputs`; the step env is
+/// [`emulator_env`] with `extra_env` added or replacing what it names.
+/// Returns the result and the `namespace-token` input used.
+pub fn assume_role_step(
+    job: &mut Job,
+    emu: &Emulator,
+    inputs: &[(&str, &str)],
+    extra_env: &[(&str, &str)],
+) -> (StepResult, String) {
+    let default_token = tenant_token(emu);
+    let mut all: Vec<(&str, &str)> = vec![
+        ("role-to-assume", DEFAULT_ROLE_ARN),
+        ("namespace-token", &default_token),
+    ];
+    for (name, value) in inputs {
+        all.retain(|(n, _)| n != name);
+        all.push((name, value));
+    }
+    let token = all
+        .iter()
+        .find(|(n, _)| *n == "namespace-token")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    let mut env = emulator_env(emu);
+    for (name, value) in extra_env {
+        env.retain(|(n, _)| n != name);
+        env.push((name.to_string(), value.to_string()));
+    }
+    let r = job.run_action(bin(), &action_yml(), &all, &pairs(&env));
+    (r, token)
+}
+
+/// [`assume_role_step`] as the first step of a new job.
+pub fn run_assume_role(
+    emu: &Emulator,
+    inputs: &[(&str, &str)],
+    extra_env: &[(&str, &str)],
+) -> (StepResult, String) {
+    assume_role_step(&mut Job::new(), emu, inputs, extra_env)
+}
+
+/// Runs an assume-role step with `inputs` against a fresh emulator and
+/// asserts exit 2 with each of `needles` in the output, no request sent,
+/// nothing exported, and the Namespace token never printed.
+pub fn assert_input_refused(inputs: &[(&str, &str)], needles: &[&str]) {
+    let emu = Emulator::start();
+    let (r, token) = run_assume_role(&emu, inputs, &[]);
+    // Names only: some tests pass (fake) tokens as input values.
+    let names: Vec<&str> = inputs.iter().map(|(name, _)| *name).collect();
+    assert_fails(&r, 2, needles);
+    assert_eq!(emu.request_count(), 0, "{names:?}: something was sent");
+    assert!(
+        r.env.is_empty() && r.outputs.is_empty(),
+        "{names:?}: results were written"
+    );
+    assert!(
+        token.is_empty() || !r.output.contains(&token),
+        "the token was printed"
+    );
+}
+
+/// A v1 token spec (`NSC_TOKEN_SPEC`) holding `token` inline: base64 without padding, as nsc writes it.
+pub fn inline_token_spec(token: &str) -> String {
+    STANDARD_NO_PAD.encode(serde_json::json!({"version": "v1", "inline_token": token}).to_string())
+}
+
+/// A process's stdout then stderr, as text.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// The value a step wrote to GITHUB_ENV for `name` (last one wins).

@@ -1,8 +1,11 @@
-//! A tiny loopback HTTP/1.1 server for tests that need an upstream the
-//! emulator cannot play: one that echoes what it was sent, or a proxy that
-//! only counts the connections it receives. One request per connection.
-
-#![allow(dead_code)]
+//! A tiny loopback HTTP/1.1 server for the answers the emulator does not
+//! give: a handler sees each request and writes the answer (an STS that
+//! echoes what it was sent, a proxy that only counts connections), or one
+//! canned answer serves every request (a 200 with an empty `id_token`, STS
+//! credentials that already expired, a GitHub OIDC answer without `value`).
+//!
+//! Plain threads and blocking sockets, one request per connection: tests
+//! use it from synchronous code, next to the (tokio) emulator.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -11,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A request as received.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Request {
     /// `POST`, `GET`, …
     pub method: String,
@@ -42,6 +45,7 @@ impl Request {
 }
 
 /// An answer.
+#[derive(Clone, Debug)]
 pub struct Response {
     /// HTTP status.
     pub status: u16,
@@ -84,6 +88,16 @@ impl FakeServer {
         }
     }
 
+    /// Starts answering every request with the same `status`, `content_type` and `body`.
+    pub fn fixed(status: u16, content_type: &'static str, body: impl Into<String>) -> FakeServer {
+        let response = Response {
+            status,
+            content_type,
+            body: body.into(),
+        };
+        FakeServer::start(move |_| response.clone())
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -94,13 +108,37 @@ impl FakeServer {
         self.connections.load(Ordering::SeqCst)
     }
 
-    /// Requests read so far.
+    /// Requests read (and answered) so far.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
 }
 
+/// An STS `AssumeRoleWithWebIdentity` answer with these credentials and expiry.
+pub fn sts_answer(key_id: &str, secret: &str, token: &str, expiration: &str) -> String {
+    format!(
+        r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <Credentials>
+      <AccessKeyId>{key_id}</AccessKeyId>
+      <SecretAccessKey>{secret}</SecretAccessKey>
+      <SessionToken>{token}</SessionToken>
+      <Expiration>{expiration}</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/ns-federate-test/fake</Arn>
+      <AssumedRoleId>AROAFAKE:fake</AssumedRoleId>
+    </AssumedRoleUser>
+    <SubjectFromWebIdentityToken>tnt_emulator01/tenant</SubjectFromWebIdentityToken>
+    <Audience>sts.amazonaws.com</Audience>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>fake-1</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#
+    )
+}
+
 fn read_request(stream: &TcpStream) -> Option<Request> {
+    // A client that never finishes its request must not hold the thread forever.
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
