@@ -2,7 +2,7 @@
 # Build a static (musl) binary, then ship it alone in an empty image:
 # the binary, a CA bundle for TLS, and /tmp. Nothing else is needed at run time.
 FROM rust:1-alpine AS build
-RUN apk add --no-cache musl-dev ca-certificates
+RUN apk add --no-cache build-base musl-dev ca-certificates
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p ns-federate \

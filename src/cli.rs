@@ -214,6 +214,10 @@ pub struct TrustPolicyArgs {
 
 /// `auth exchange-aws-cognito-token`
 #[derive(Debug, Args)]
+// A Namespace token is never AWS credentials: credential-process is not offered.
+#[command(mut_arg("format", |a| a.help(
+    "shell | json | dotenv | github [default: github under GitHub Actions, else the nsc login file]"
+)))]
 pub struct CognitoExchangeArgs {
     /// The identity pool and the workspace.
     #[command(flatten)]

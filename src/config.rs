@@ -303,9 +303,13 @@ impl Config {
         let command = match &cli.command {
             cli::Command::Action => match action_mode(&layer)? {
                 Mode::AssumeRole => {
+                    warn_ignored_inputs(&layer, Mode::AssumeRole);
                     Command::AssumeRole(assume_role_settings(&layer, env, is_action)?)
                 }
-                _ => Command::CognitoExchange(cognito::exchange_settings(&layer, env, true)?),
+                _ => {
+                    warn_ignored_inputs(&layer, Mode::CognitoExchange);
+                    Command::CognitoExchange(cognito::exchange_settings(&layer, env, true)?)
+                }
             },
             cli::Command::Aws { command } => match command {
                 AwsCommand::AssumeRole(_) | AwsCommand::CredentialProcess(_) => {
@@ -374,6 +378,21 @@ impl Config {
                 .unwrap_or(false),
             export_region: parse_opt(layer.region.as_ref(), Region::parse)?,
         };
+        if let Command::CognitoExchange(s) = &command
+            && s.destination == TokenDestination::Github
+        {
+            if !github.export_env {
+                return Err(ConfigError::missing(
+                    "export-env: false leaves the Namespace token nowhere: the runner drops outputs that hold secrets, so the token reaches later steps only as NSC_TOKEN_SPEC in GITHUB_ENV.",
+                    "Remove `export-env: false` from the cognito-exchange step (the token is exported masked).",
+                ));
+            }
+            if github.output_credentials {
+                tracing::warn!(
+                    "Input output-credentials applies to assume-role only: ignored in mode cognito-exchange (the Namespace token is never a step output)"
+                );
+            }
+        }
 
         Ok(Config {
             command,
@@ -422,6 +441,55 @@ fn action_mode(layer: &Layer) -> Result<Mode, ConfigError> {
             "Add `with: role-to-assume: arn:aws:iam::<account>:role/<name>` to the step.",
         )),
     }
+}
+
+/// One warning line naming the action inputs that the chosen mode does not
+/// read (environment variables are shared by every mode: not named).
+fn warn_ignored_inputs(layer: &Layer, mode: Mode) {
+    let (raws, token, mode_name, other) = match mode {
+        Mode::AssumeRole => (
+            vec![
+                &layer.identity_pool,
+                &layer.tenant_id,
+                &layer.ensure_valid_for,
+            ],
+            None,
+            "assume-role",
+            "cognito-exchange",
+        ),
+        _ => (
+            vec![
+                &layer.role_arn,
+                &layer.session_name,
+                &layer.inline_policy,
+                &layer.policy_arns,
+                &layer.allowed_account_ids,
+                &layer.namespace_token_file,
+            ],
+            layer.namespace_token.as_ref().map(|(_, origin)| origin),
+            "cognito-exchange",
+            "assume-role",
+        ),
+    };
+    let names: Vec<&str> = raws
+        .into_iter()
+        .flatten()
+        .map(|r| &r.origin)
+        .chain(token)
+        .filter_map(|origin| match origin {
+            Origin::Input(name) => Some(*name),
+            _ => None,
+        })
+        .collect();
+    let (noun, verb) = match names.len() {
+        0 => return,
+        1 => ("Input", "is"),
+        _ => ("Inputs", "are"),
+    };
+    tracing::warn!(
+        "{noun} {} {verb} ignored in mode {mode_name} (used by {other} only)",
+        names.join(", ")
+    );
 }
 
 /// The "no role" error, naming what the user can give in this mode.
@@ -542,8 +610,8 @@ fn web_identity_settings(layer: &Layer) -> Result<WebIdentitySettings, ConfigErr
 fn token_source_settings(layer: &Layer, env: &Env, is_action: bool) -> TokenSourceSettings {
     let path = |name: &str| env.get(name).map(PathBuf::from);
     let mut user_login_paths = Vec::new();
-    if let Some(xdg) = env.get("XDG_CONFIG_HOME") {
-        user_login_paths.push(PathBuf::from(xdg).join("ns/token.json"));
+    if let Some(xdg) = cognito::xdg_config_home(env) {
+        user_login_paths.push(xdg.join("ns/token.json"));
     }
     if let Some(home) = env.get("HOME") {
         let p = PathBuf::from(home).join(".config/ns/token.json");
@@ -952,6 +1020,106 @@ mod tests {
         );
         // Variables it does not read are none of its business.
         assert!(Config::build(&cli_, &env("UNRELATED2")).is_ok());
+    }
+
+    const POOL: &str = "us-east-1:5f2a7c1e-3b4d-4e8f-9a0b-1c2d3e4f5a6b";
+
+    #[test]
+    fn cognito_exchange_refuses_export_env_false() {
+        let inputs = [("identity-pool", POOL), ("tenant-id", "tnt_x")];
+        let mut off = inputs.to_vec();
+        off.push(("export-env", "false"));
+        let err = action(&off, &[]).unwrap_err();
+        assert!(
+            err.message
+                .contains("export-env: false leaves the Namespace token nowhere"),
+            "{}",
+            err.message
+        );
+        assert!(err.hint.contains("export-env"), "{}", err.hint);
+        assert!(action(&inputs, &[]).is_ok());
+        // assume-role may hand its credentials over as outputs instead.
+        assert!(action(&[("role-to-assume", ARN), ("export-env", "false")], &[]).is_ok());
+    }
+
+    #[test]
+    fn a_relative_xdg_config_home_is_ignored() {
+        let exchange = |xdg: &str| {
+            cli(
+                &[
+                    "auth",
+                    "exchange-aws-cognito-token",
+                    "--identity-pool",
+                    POOL,
+                    "--tenant-id",
+                    "tnt_x",
+                ],
+                &[("HOME", "/home/u"), ("XDG_CONFIG_HOME", xdg)],
+            )
+            .unwrap()
+        };
+        let destination = |c: &Config| match &c.command {
+            Command::CognitoExchange(s) => s.destination.clone(),
+            other => panic!("expected cognito-exchange, got {other:?}"),
+        };
+        let c = exchange("rel/config");
+        assert_eq!(
+            destination(&c),
+            TokenDestination::TokenFile(PathBuf::from("/home/u/.config/ns/token.json"))
+        );
+        assert_eq!(
+            c.namespace.tokens.user_login_paths,
+            [PathBuf::from("/home/u/.config/ns/token.json")]
+        );
+        let c = exchange("/xdg");
+        assert_eq!(
+            destination(&c),
+            TokenDestination::TokenFile(PathBuf::from("/xdg/ns/token.json"))
+        );
+        assert_eq!(
+            c.namespace.tokens.user_login_paths[0],
+            PathBuf::from("/xdg/ns/token.json")
+        );
+    }
+
+    #[test]
+    fn ensure_too_large_to_count_is_out_of_range() {
+        let ensure = |d: &str| {
+            cli(
+                &[
+                    "auth",
+                    "exchange-aws-cognito-token",
+                    "--identity-pool",
+                    POOL,
+                    "--tenant-id",
+                    "tnt_x",
+                    "--ensure",
+                    d,
+                ],
+                &[("HOME", "/home/u")],
+            )
+        };
+        for huge in [
+            "99999999999999999999999",
+            "99999999999999999999h",
+            "1h99999999999999999999s",
+        ] {
+            let err = ensure(huge).unwrap_err();
+            assert!(
+                err.message.contains("out of range"),
+                "{huge}: {}",
+                err.message
+            );
+        }
+        for garbled in ["soon", "1x", "h1", "1m1h"] {
+            let err = ensure(garbled).unwrap_err();
+            assert!(
+                err.message.contains("not a duration"),
+                "{garbled}: {}",
+                err.message
+            );
+        }
+        assert!(ensure("10m").is_ok());
     }
 
     #[test]

@@ -35,17 +35,9 @@ impl Ui {
         }
     }
 
-    /// Installs the stderr logger: this crate at info (debug when asked), libraries at warn.
+    /// Installs the stderr logger: this crate at info (debug when asked), nothing from libraries.
     pub fn init_logging(&self) {
-        let ours = if self.debug {
-            LevelFilter::DEBUG
-        } else {
-            LevelFilter::INFO
-        };
-        // Only our own lines: libraries' debug output could describe requests.
-        let filter = Targets::new()
-            .with_target("ns_federate", ours)
-            .with_default(LevelFilter::WARN);
+        let filter = self.log_filter();
         let subscriber = tracing_subscriber::fmt()
             .event_format(LineFormat {
                 github: self.github,
@@ -55,6 +47,20 @@ impl Ui {
             .finish()
             .with(filter);
         let _ = tracing::subscriber::set_global_default(subscriber);
+    }
+
+    /// Only our own lines: libraries' debug output could describe requests,
+    /// and their warnings (aws-config's "failed to load base credentials …")
+    /// are Debug dumps of errors this crate reports once, in words.
+    fn log_filter(&self) -> Targets {
+        let ours = if self.debug {
+            LevelFilter::DEBUG
+        } else {
+            LevelFilter::INFO
+        };
+        Targets::new()
+            .with_target("ns_federate", ours)
+            .with_default(LevelFilter::OFF)
     }
 
     /// Before the flow: register early masks and open the log group (GitHub format only).
@@ -155,6 +161,37 @@ where
             (false, Level::WARN) => writeln!(writer, "warning: {msg}"),
             (false, Level::ERROR) => writeln!(writer, "error: {msg}"),
             (false, _) => writeln!(writer, "debug: {msg}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_crates_events_are_shown() {
+        for debug in [false, true] {
+            let filter = Ui {
+                github: false,
+                debug,
+            }
+            .log_filter();
+            for target in [
+                "aws_config",
+                "aws_config::profile::credentials",
+                "hyper",
+                "rustls",
+            ] {
+                for level in [Level::ERROR, Level::WARN, Level::INFO] {
+                    assert!(!filter.would_enable(target, &level), "{target} {level}");
+                }
+            }
+            assert!(filter.would_enable("ns_federate::aws::cognito", &Level::INFO));
+            assert_eq!(
+                filter.would_enable("ns_federate::flows", &Level::DEBUG),
+                debug
+            );
         }
     }
 }

@@ -6,11 +6,14 @@ use std::path::Path;
 
 use crate::config::{Command, Config, OutputFormat, TokenDestination};
 use crate::error::Error;
+use crate::flows::cognito_exchange::still_valid;
 use crate::sinks::SinkError;
 use crate::sinks::file::{check_appendable, check_dir_writable, check_target};
 
 /// Runs every check that needs no network.
 pub fn check(config: &Config) -> Result<(), Error> {
+    // Hints name action inputs in the action and flags elsewhere.
+    crate::sinks::set_in_action(config.namespace.tokens.in_action_container);
     if let Command::AssumeRole(s) = &config.command
         && let Some(allowed) = &s.allowed_account_ids
         && !allowed.allows(s.role_arn.account_id())
@@ -28,10 +31,22 @@ pub fn check(config: &Config) -> Result<(), Error> {
 /// The files the sink will write, for the command and format configured.
 fn check_targets(config: &Config) -> Result<(), SinkError> {
     let sink = &config.sink;
+    // `--ensure` with a current token that stays: no token is written (under
+    // GitHub only the outputs are), so where it would go does not matter.
+    let keeps_current = match &config.command {
+        Command::CognitoExchange(s) => s.ensure.is_some_and(|ensure| {
+            still_valid(s, config.namespace.tokens.spec.as_ref(), ensure).is_ok()
+        }),
+        _ => false,
+    };
     // Commands that hand variables over (the others print or write nothing, or only a token file).
     let hands_over = match &config.command {
         Command::AssumeRole(_) | Command::WebIdentity(_) => true,
-        Command::CognitoExchange(s) => !matches!(s.destination, TokenDestination::TokenFile(_)),
+        Command::CognitoExchange(s) => match s.destination {
+            TokenDestination::TokenFile(_) => false,
+            TokenDestination::WriteEnv(_) => !keeps_current,
+            TokenDestination::Github | TokenDestination::Print => true,
+        },
         _ => false,
     };
 
@@ -41,9 +56,12 @@ fn check_targets(config: &Config) -> Result<(), SinkError> {
     }
     if let Command::CognitoExchange(s) = &config.command
         && let TokenDestination::TokenFile(path) = &s.destination
+        && !keeps_current
     {
-        // Its directory is created when missing, as nsc does.
         target(path, "the token file")?;
+        // Created when missing (0700, as nsc does), then tried with a file.
+        create_private_dir(path).map_err(|d| write_error("the token file", path, d))?;
+        directory(path, "the token file")?;
     }
     if let Some(profile) = &sink.profile {
         // Under GitHub AWS_PROFILE still goes to GITHUB_ENV: the checks below apply too.
@@ -69,6 +87,23 @@ fn check_targets(config: &Config) -> Result<(), SinkError> {
         directory(path, "the output file")?;
     }
     Ok(())
+}
+
+/// Creates the directory of `path` (and its parents), mode 0700, when missing.
+fn create_private_dir(path: &Path) -> Result<(), String> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
 fn write_error(what: &'static str, path: &Path, detail: String) -> SinkError {

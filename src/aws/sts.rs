@@ -12,14 +12,12 @@ use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{
-    AwsCredentials, error_message, is_transient_answer, is_transient_status, trust_policy,
-};
+use super::{AwsCredentials, Failure, attempts_text, failure, is_transient_answer, trust_policy};
 use crate::config::{
     AccountId, Endpoint, InlinePolicy, PolicyArn, Region, RoleArn, RoleSessionName, SessionDuration,
 };
 use crate::namespace::RetryPolicy;
-use crate::namespace::client::{Retryable, error_chain};
+use crate::namespace::client::Retryable;
 use crate::namespace::token::{IdToken, IdTokenClaims};
 use crate::timestamp::Timestamp;
 
@@ -151,15 +149,6 @@ pub enum StsError {
         /// The local clock when the answer came.
         now: Timestamp,
     },
-}
-
-/// `1 attempt`, `3 attempts`.
-fn attempts_text(n: u32) -> String {
-    if n == 1 {
-        "1 attempt".to_string()
-    } else {
-        format!("{n} attempts")
-    }
 }
 
 impl Retryable for StsError {
@@ -429,20 +418,6 @@ fn read_answer(out: &AssumeRoleWithWebIdentityOutput) -> Result<AssumedRoleSessi
     })
 }
 
-/// The start of a body, as text, for messages about answers without an error code.
-fn body_snippet(body: Option<&[u8]>) -> String {
-    let text = String::from_utf8_lossy(body.unwrap_or_default());
-    let text = text.trim();
-    if text.is_empty() {
-        return "the body is empty".to_string();
-    }
-    let mut snippet: String = text.chars().take(200).collect();
-    if text.chars().count() > 200 {
-        snippet.push('…');
-    }
-    snippet
-}
-
 fn classify<E>(
     err: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
     req: &AssumeRoleRequest<'_>,
@@ -450,63 +425,31 @@ fn classify<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let role = req.role_arn.clone();
-    match &err {
-        SdkError::ServiceError(ctx) => {
-            let status = ctx.raw().status().as_u16();
-            match ctx.err().code() {
-                Some(code) => {
-                    classify_service_error(role, code, error_message(ctx.err()), status, req)
-                }
-                // No STS error code: a proxy, a load balancer, or an answer cut short.
-                None => classify_uncoded(status, body_snippet(ctx.raw().body().bytes()), role),
-            }
-        }
-        SdkError::ResponseError(ctx) => StsError::Unexpected {
-            detail: format!(
-                "HTTP {}: {} ({})",
-                ctx.raw().status().as_u16(),
-                body_snippet(ctx.raw().body().bytes()),
-                error_chain(&err)
-            ),
-            attempts: 1,
-        },
-        SdkError::TimeoutError(_) => StsError::Transient {
-            detail: error_chain(&err),
-            attempts: 1,
-        },
-        SdkError::DispatchFailure(d) if d.is_user() => StsError::Request {
-            detail: error_chain(&err),
-        },
-        SdkError::DispatchFailure(_) => StsError::Transient {
-            detail: error_chain(&err),
-            attempts: 1,
-        },
-        _ => StsError::Request {
-            detail: error_chain(&err),
-        },
-    }
+    from_failure(failure(&err), req)
 }
 
-/// An answer without an STS error code, by its HTTP status.
-fn classify_uncoded(status: u16, snippet: String, role: RoleArn) -> StsError {
-    let detail = format!("HTTP {status}: {snippet}");
-    if (200..300).contains(&status) {
-        StsError::Unexpected {
+fn from_failure(failure: Failure, req: &AssumeRoleRequest<'_>) -> StsError {
+    let role = req.role_arn.clone();
+    match failure {
+        Failure::Coded {
+            code,
+            message,
+            status,
+        } => classify_service_error(role, &code, message, status, req),
+        Failure::Unreadable(detail) => StsError::Unexpected {
             detail: format!("{detail} (not an AssumeRoleWithWebIdentity answer)"),
             attempts: 1,
-        }
-    } else if is_transient_status(status) {
-        StsError::Transient {
+        },
+        Failure::Transient(detail) => StsError::Transient {
             detail,
             attempts: 1,
-        }
-    } else {
-        StsError::Refused {
+        },
+        Failure::Uncoded { status, snippet } => StsError::Refused {
             role,
             code: format!("HTTP {status}"),
             message: snippet,
-        }
+        },
+        Failure::NotSent(detail) => StsError::Request { detail },
     }
 }
 
@@ -598,6 +541,11 @@ mod tests {
             audience: "sts.amazonaws.com",
         };
         f(&req)
+    }
+
+    /// An answer without an STS error code, by its HTTP status (the role is `with_req`'s).
+    fn classify_uncoded(status: u16, snippet: String, _role: RoleArn) -> StsError {
+        with_req(|req| from_failure(crate::aws::uncoded(status, snippet), req))
     }
 
     fn classify(code: &str, message: &str, status: u16) -> StsError {
@@ -724,17 +672,25 @@ mod tests {
     #[test]
     fn answers_without_an_error_code_are_told_by_status() {
         let role = RoleArn::parse("arn:aws:iam::123456789012:role/r").unwrap();
-        let e = classify_uncoded(200, body_snippet(Some(b"")), role.clone());
+        let e = classify_uncoded(200, crate::aws::body_snippet(Some(b"")), role.clone());
         assert!(matches!(e, StsError::Unexpected { .. }), "{e:?}");
         assert!(e.to_string().contains("HTTP 200: the body is empty"), "{e}");
-        let e = classify_uncoded(503, body_snippet(Some(b"upstream down")), role.clone());
+        let e = classify_uncoded(
+            503,
+            crate::aws::body_snippet(Some(b"upstream down")),
+            role.clone(),
+        );
         assert!(Retryable::is_transient(&e));
         assert!(e.to_string().contains("HTTP 503: upstream down"), "{e}");
-        let e = classify_uncoded(403, body_snippet(Some(b"<html>no</html>")), role);
+        let e = classify_uncoded(
+            403,
+            crate::aws::body_snippet(Some(b"<html>no</html>")),
+            role,
+        );
         assert!(e.is_refusal());
         assert!(e.to_string().contains("HTTP 403: <html>no</html>"), "{e}");
         let long = "x".repeat(500);
-        let snippet = body_snippet(Some(long.as_bytes()));
+        let snippet = crate::aws::body_snippet(Some(long.as_bytes()));
         assert_eq!(snippet.chars().count(), 201);
     }
 

@@ -36,8 +36,10 @@ pub enum TokenDestination {
     Github,
     /// A `token.json` as `nsc` writes it (the user's login file, or `--token-file`).
     TokenFile(PathBuf),
-    /// `--format shell|json|dotenv` to stdout or `--write-env FILE`.
+    /// `--format shell|json|dotenv` to stdout.
     Print,
+    /// `--format shell|json|dotenv` to `--write-env FILE` (where `--ensure` reads the current token).
+    WriteEnv(PathBuf),
 }
 
 /// Settings of `auth trust-aws-cognito-identity-pool`.
@@ -155,9 +157,26 @@ fn tenant(layer: &Layer) -> Result<TenantId, ConfigError> {
 }
 
 fn parse_ensure(s: &str) -> Result<Duration, Invalid> {
-    values::parse_duration(s).ok_or_else(|| Invalid {
-        problem: "it is not a duration".into(),
-        expected: "seconds or a duration like 10m, 1h, 90s".into(),
+    values::parse_duration(s).ok_or_else(|| {
+        // Well-formed but too many seconds to count: the same text with
+        // every number made 1 parses.
+        let mut shape = String::new();
+        for c in s.trim().chars() {
+            if !c.is_ascii_digit() {
+                shape.push(c);
+            } else if !shape.ends_with('1') {
+                shape.push('1');
+            }
+        }
+        let problem = if values::parse_duration(&shape).is_some() {
+            "it is out of range (more seconds than can be counted)"
+        } else {
+            "it is not a duration"
+        };
+        Invalid {
+            problem: problem.into(),
+            expected: "seconds or a duration like 10m, 1h, 90s".into(),
+        }
     })
 }
 
@@ -188,10 +207,12 @@ fn destination(layer: &Layer, env: &Env, is_action: bool) -> Result<TokenDestina
                 "Use --format shell or json, --token-file, or no --format (the nsc login file).",
             ));
         }
-        Some(_) => return Ok(TokenDestination::Print),
-        None => {}
+        _ => {}
     }
-    if layer.write_env.is_some() {
+    if let Some(file) = &layer.write_env {
+        return Ok(TokenDestination::WriteEnv(PathBuf::from(&file.value)));
+    }
+    if format.is_some() {
         return Ok(TokenDestination::Print);
     }
     if env.under_github_actions() {
@@ -209,10 +230,18 @@ fn destination(layer: &Layer, env: &Env, is_action: bool) -> Result<TokenDestina
 
 /// The user's `token.json` as `nsc` places it: `$XDG_CONFIG_HOME/ns/token.json`, else `~/.config/ns/token.json`.
 pub fn user_token_json(env: &Env) -> Option<PathBuf> {
-    env.get("XDG_CONFIG_HOME")
-        .map(|x| PathBuf::from(x).join("ns/token.json"))
+    xdg_config_home(env)
+        .map(|x| x.join("ns/token.json"))
         .or_else(|| {
             env.get("HOME")
                 .map(|h| PathBuf::from(h).join(".config/ns/token.json"))
         })
+}
+
+/// `XDG_CONFIG_HOME` when it is an absolute path: the XDG spec says a
+/// relative one is invalid and must be ignored.
+pub fn xdg_config_home(env: &Env) -> Option<PathBuf> {
+    env.get("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
 }

@@ -54,8 +54,22 @@ fn partition_of_region(region: &str) -> &'static str {
         "aws-iso-e"
     } else if region.starts_with("us-iso-") {
         "aws-iso"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
     } else {
         "aws"
+    }
+}
+
+/// Why an ARN's partition is refused, if it is: the isolated and sovereign
+/// partitions are named as unsupported, anything else as unknown.
+fn partition_problem(partition: &str) -> Option<String> {
+    match partition {
+        "aws" | "aws-cn" | "aws-us-gov" => None,
+        p if p.starts_with("aws-iso") || p == "aws-eusc" => Some(format!(
+            "the partition {p} is not supported (ns-federate works in aws, aws-cn and aws-us-gov)"
+        )),
+        _ => Some("the partition must be aws, aws-cn or aws-us-gov".to_string()),
     }
 }
 
@@ -85,8 +99,8 @@ impl RoleArn {
         }
         let (partition, service, region, account, resource) =
             (parts[1], parts[2], parts[3], parts[4], parts[5]);
-        if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") {
-            return Err(bad("the partition must be aws, aws-cn or aws-us-gov"));
+        if let Some(problem) = partition_problem(partition) {
+            return Err(bad(&problem));
         }
         if service != "iam" {
             return Err(bad("it is not an IAM ARN (the service part must be `iam`)"));
@@ -226,15 +240,19 @@ impl AllowedAccountIds {
 pub struct Region(String);
 
 impl Region {
-    /// Parses a region name (lower-case letters, digits and hyphens, e.g. `eu-west-2`).
+    /// Parses a region name of AWS's shape `^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`
+    /// (`us-east-1`, `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`).
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
-        let ok = (4..=32).contains(&s.len())
-            && s.contains('-')
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !s.starts_with('-')
-            && !s.ends_with('-');
+        let parts: Vec<&str> = s.split('-').collect();
+        let letters = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+        let ok = s.len() <= 32
+            && parts.len() >= 3
+            && (2..=4).contains(&parts[0].len())
+            && parts[..parts.len() - 1].iter().all(|p| letters(p))
+            && parts.last().is_some_and(|n| {
+                (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
+            });
         if ok {
             Ok(Self(s.to_string()))
         } else {
@@ -512,8 +530,8 @@ impl PolicyArn {
         if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" {
             return Err(bad("expected arn:<partition>:iam::<account>:policy/NAME"));
         }
-        if !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") {
-            return Err(bad("the partition must be aws, aws-cn or aws-us-gov"));
+        if let Some(problem) = partition_problem(parts[1]) {
+            return Err(bad(&problem));
         }
         if !parts[3].is_empty() {
             return Err(bad("IAM ARNs have an empty region part (`iam::`)"));
@@ -747,9 +765,12 @@ impl fmt::Display for Endpoint {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
+    url.host_str().is_some_and(is_loopback_host)
+}
+
+/// Whether a URL's host (IPv6 with or without brackets) is this machine:
+/// a loopback address or `localhost`.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<IpAddr>() {
         Ok(ip) => ip.is_loopback(),
@@ -882,10 +903,19 @@ impl OidcProviderArn {
         const FORM: &str = "an IAM OIDC provider ARN like arn:aws:iam::123456789012:oidc-provider/federation.namespaceapis.com";
         let s = s.trim();
         let parts: Vec<&str> = s.splitn(6, ':').collect();
+        // A well-formed ARN of a partition ns-federate does not serve: say so.
+        if parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "iam"
+            && let Some(problem) = partition_problem(parts[1])
+            && !problem.starts_with("the partition must")
+        {
+            return Err(Invalid::new(problem, FORM));
+        }
         let ok = parts.len() == 6
             && !s.chars().any(char::is_whitespace)
             && parts[0] == "arn"
-            && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+            && partition_problem(parts[1]).is_none()
             && parts[2] == "iam"
             && parts[3].is_empty()
             && AccountId::parse(parts[4]).is_ok();
@@ -1230,5 +1260,91 @@ mod tests {
         let allowed = AllowedAccountIds::parse("123456789012, 210987654321").unwrap();
         assert!(allowed.allows(&AccountId::parse("210987654321").unwrap()));
         assert!(AllowedAccountIds::parse("123").is_err());
+    }
+
+    #[test]
+    fn regions_have_aws_shape() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+            "eu-central-2",
+            "il-central-1",
+            "mx-central-1",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+            " us-west-2 ",
+        ] {
+            assert!(Region::parse(ok).is_ok(), "{ok} refused");
+        }
+        for bad in [
+            "us-east-1x",
+            "us-east",
+            "us-east-",
+            "-us-east-1",
+            "us--east-1",
+            "u-east-1",
+            "useast-east-1",
+            "us-east-123",
+            "us-1",
+            "us-east-1-",
+            "us_east_1",
+            "us-east-1 us-west-2",
+        ] {
+            let err = Region::parse(bad).expect_err(bad);
+            assert_eq!(err.problem, "it is not an AWS region name", "{bad}");
+        }
+        assert_eq!(
+            Region::parse("eusc-de-east-1").unwrap().partition(),
+            "aws-eusc"
+        );
+    }
+
+    #[test]
+    fn isolated_and_sovereign_partitions_are_named_unsupported() {
+        for p in ["aws-iso", "aws-iso-b", "aws-iso-f", "aws-iso-e", "aws-eusc"] {
+            let want = format!("the partition {p} is not supported");
+            let e = OidcProviderArn::parse(&format!(
+                "arn:{p}:iam::123456789012:oidc-provider/federation.namespaceapis.com"
+            ))
+            .unwrap_err();
+            assert!(e.problem.contains(&want), "{p}: {e:?}");
+            let e = RoleArn::parse(&format!("arn:{p}:iam::123456789012:role/r")).unwrap_err();
+            assert!(e.problem.contains(&want), "{p}: {e:?}");
+            let e = PolicyArn::parse_one(&format!("arn:{p}:iam::aws:policy/P")).unwrap_err();
+            assert!(e.problem.contains(&want), "{p}: {e:?}");
+        }
+        assert_eq!(
+            OidcProviderArn::parse(
+                "arn:nope:iam::123456789012:oidc-provider/federation.namespaceapis.com"
+            )
+            .unwrap_err()
+            .problem,
+            "it is not an IAM ARN"
+        );
+        assert!(
+            OidcProviderArn::parse(
+                "arn:aws-us-gov:iam::123456789012:oidc-provider/federation.namespaceapis.com"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["10.1.2.3", "localhost.example.com", "169.254.169.254", ""] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
     }
 }

@@ -9,7 +9,8 @@ use crate::aws::trust_policy;
 use crate::config::cognito::DEVELOPER_PROVIDER;
 use crate::config::{TokenSourceSettings, TrustPolicySettings, TrustPoolSettings};
 use crate::error::Error;
-use crate::namespace::{NamespaceClient, TokenChain};
+use crate::namespace::client::methods::GET_TENANT;
+use crate::namespace::{NamespaceClient, NamespaceError, TokenChain};
 
 /// A pool the workspace now trusts.
 #[derive(Debug)]
@@ -30,15 +31,34 @@ pub async fn trust_pool(
 ) -> Result<PoolTrusted, Error> {
     let (chain, ctx) = TokenChain::from_settings(tokens);
     let found = chain.resolve(namespace, &ctx).await?;
-    let token_tenant = match found.token.claims().tenant_id.clone() {
-        Some(t) if !t.is_empty() => t,
-        _ => namespace.get_tenant(found.token.secret()).await?.tenant_id,
+    let (token_tenant, asked_namespace) = match found.token.claims().tenant_id.clone() {
+        Some(t) if !t.is_empty() => (t, false),
+        _ => {
+            let tenant = namespace.get_tenant(found.token.secret()).await?;
+            // An answer that names no workspace proves nothing: not a mismatch to report.
+            if tenant.tenant_id.trim().is_empty() {
+                return Err(NamespaceError::Unreadable {
+                    method: GET_TENANT,
+                    detail: "it names no tenant_id, so the token's workspace is unknown".into(),
+                    attempts: 1,
+                }
+                .into());
+            }
+            // From the network, into a message: one line.
+            let id = tenant
+                .tenant_id
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            (id, true)
+        }
     };
     if token_tenant != settings.tenant_id.as_str() {
         return Err(CognitoError::WrongTenant {
             source_name: found.source,
             token_tenant,
             tenant_id: settings.tenant_id.clone(),
+            asked_namespace,
         }
         .into());
     }

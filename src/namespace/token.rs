@@ -68,7 +68,8 @@ pub struct TokenClaims {
     /// The workload's region.
     pub workload_region: Option<String>,
     /// Expiry, seconds since the epoch (required for JWT kinds). A value no
-    /// clock can hold (negative, fractional past u64, > year 9999) reads as `u64::MAX`.
+    /// clock can hold (negative, past u64, > year 9999) reads as `u64::MAX`; a
+    /// fraction is floored.
     #[serde(default, deserialize_with = "lenient_exp")]
     pub exp: Option<u64>,
 }
@@ -80,14 +81,21 @@ impl TokenClaims {
     }
 }
 
-/// Reads `exp` as any JSON number: whole seconds in range stay as they are,
-/// anything else becomes `u64::MAX` so that a range check can name it
-/// instead of the claims failing to parse as a whole.
+/// Reads `exp` as any JSON number: whole seconds stay as they are, and a
+/// JWT NumericDate with a fraction (`1.9e9`, `1900000000.5`, allowed by RFC
+/// 7519) is floored; anything else (negative, not finite, not a number)
+/// becomes `u64::MAX` so that a range check can name it instead of the
+/// claims failing to parse as a whole.
 fn lenient_exp<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let v: Option<serde_json::Value> = Option::deserialize(d)?;
     Ok(match v {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::Number(n)) => Some(n.as_u64().unwrap_or(u64::MAX)),
+        Some(serde_json::Value::Number(n)) => Some(n.as_u64().unwrap_or_else(|| {
+            n.as_f64()
+                // Below 2^64: the cast is exact after floor and does not saturate.
+                .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+                .map_or(u64::MAX, |f| f.floor() as u64)
+        })),
         Some(_) => Some(u64::MAX),
     })
 }
@@ -109,7 +117,7 @@ pub enum TokenProblem {
     /// No `exp` claim.
     #[error("it has no expiry (`exp` claim)")]
     MissingExp,
-    /// An `exp` no clock can hold (past year 9999, negative, not whole seconds).
+    /// An `exp` no clock can hold (past year 9999, negative, not a number).
     #[error("its exp claim is out of range (it must be seconds since 1970, before year 10000)")]
     ExpOutOfRange,
     /// Past its `exp`.
@@ -494,6 +502,34 @@ pub(crate) mod tests {
             let err = NamespaceToken::parse(&secret(&t)).unwrap_err();
             assert_eq!(err, TokenProblem::ExpOutOfRange, "{exp}");
             assert!(err.to_string().contains("exp claim is out of range"));
+        }
+    }
+
+    #[test]
+    fn fractional_exp_is_floored() {
+        let soon = Timestamp::now().unix_secs() + 600;
+        for (exp, want) in [
+            (serde_json::json!(1.9e9), 1_900_000_000u64),
+            (serde_json::json!(1_900_000_000.75), 1_900_000_000),
+            (serde_json::json!(soon as f64 + 0.5), soon),
+        ] {
+            let t = format!(
+                "nsct_{}",
+                jwt(serde_json::json!({"tenant_id":"t","exp":exp}))
+            );
+            let parsed = NamespaceToken::parse(&secret(&t)).expect("fractional exp accepted");
+            assert_eq!(parsed.claims().exp, Some(want), "{exp}");
+        }
+        for exp in [serde_json::json!(-1.5), serde_json::json!(1e300)] {
+            let t = format!(
+                "nsct_{}",
+                jwt(serde_json::json!({"tenant_id":"t","exp":exp}))
+            );
+            assert_eq!(
+                NamespaceToken::parse(&secret(&t)).unwrap_err(),
+                TokenProblem::ExpOutOfRange,
+                "{exp}"
+            );
         }
     }
 

@@ -88,13 +88,33 @@ fn append(path: &Path, what: &'static str, text: &str) -> Result<(), SinkError> 
 pub fn summary_markdown(h: &Handover) -> String {
     let mut s = format!("### {}\n\n| | |\n|---|---|\n", h.summary_title);
     for (k, v) in &h.summary {
-        s.push_str(&format!(
-            "| {k} | `{}` |\n",
-            v.replace('|', "\\|").replace('`', "'")
-        ));
+        s.push_str(&format!("| {k} | `{}` |\n", table_cell(v)));
     }
     s.push('\n');
     s
+}
+
+/// A value as the text of a one-line code span in a table cell: a line
+/// break would end the table row, a backtick the code span, a `|` the cell
+/// (values such as a workspace name come from the network).
+fn table_cell(v: &str) -> String {
+    v.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|")
+        .replace('`', "'")
+}
+
+/// Under GitHub when nothing new is exported (`ensure-valid-for` found the
+/// current token good): only the step outputs.
+pub fn deliver_outputs(outputs: &[Var], github: &GithubSettings) -> Result<(), SinkError> {
+    match github.output_file.as_deref() {
+        Some(path) => append(path, "GITHUB_OUTPUT", &file_command_blocks(outputs)?),
+        None => {
+            tracing::warn!("GITHUB_OUTPUT is not set: the step outputs are not set");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +127,25 @@ mod tests {
     fn escaping_follows_the_runner() {
         assert_eq!(escape_data("a%b\r\nc:d,e"), "a%25b%0D%0Ac:d,e");
         assert_eq!(escape_property("a%b\r\nc:d,e"), "a%25b%0D%0Ac%3Ad%2Ce");
+    }
+
+    #[test]
+    fn summary_rows_stay_one_table_row_each() {
+        let h = Handover {
+            env: vec![],
+            outputs: vec![],
+            extra_masks: vec![],
+            json: vec![],
+            credential_process: None,
+            summary_title: "t".into(),
+            summary: vec![("Workspace", "a\nb\r| c `d`\u{7}e".into())],
+            log_line: String::new(),
+        };
+        let md = summary_markdown(&h);
+        assert_eq!(
+            md,
+            "### t\n\n| | |\n|---|---|\n| Workspace | `a b \\| c 'd' e` |\n\n"
+        );
     }
 
     #[test]

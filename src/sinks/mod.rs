@@ -13,6 +13,7 @@ pub mod shell;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{OutputFormat, SinkSettings};
 use crate::flows::Outcome;
@@ -45,12 +46,28 @@ pub enum SinkError {
     Unsupported(String),
 }
 
+/// Whether this run is the GitHub Docker action (`ns-federate action`),
+/// for hints that name action inputs or the container; set by [`set_in_action`].
+static IN_ACTION: AtomicBool = AtomicBool::new(false);
+
+/// Says whether this run is the GitHub Docker action, so that a hint names
+/// action inputs there and command-line flags elsewhere.
+pub fn set_in_action(in_action: bool) {
+    IN_ACTION.store(in_action, Ordering::Relaxed);
+}
+
+fn in_action() -> bool {
+    IN_ACTION.load(Ordering::Relaxed)
+}
+
 impl SinkError {
     /// What to do next.
     pub fn hint(&self) -> String {
         match self {
-            Self::GithubEnvMissing => "Run the action in a GitHub Actions job (the runner sets GITHUB_ENV), or set export-env: false and use the step outputs.".into(),
-            Self::Write { .. } => "Use a path that is a regular file or does not exist yet, in a directory that exists and is writable by this process (Docker actions run as root).".into(),
+            Self::GithubEnvMissing if in_action() => "Run the action in a GitHub Actions job (the runner sets GITHUB_ENV), or set export-env: false and use the step outputs.".into(),
+            Self::GithubEnvMissing => "Use --format shell (or json, dotenv) outside GitHub Actions, or set GITHUB_ENV to the file that later steps read.".into(),
+            Self::Write { .. } if in_action() => "Use a path that is a regular file or does not exist yet, in a directory that exists and is writable by this process (Docker actions run as root).".into(),
+            Self::Write { .. } => "Use a path that is a regular file or does not exist yet, in a directory that exists and is writable by this process.".into(),
             Self::Stdout(_) | Self::BrokenPipe => "Check where standard output goes (a closed pipe, a full disk).".into(),
             Self::Unsupported(_) => "Choose another --format.".into(),
         }
@@ -70,6 +87,14 @@ pub fn deliver(outcome: &Outcome, settings: &SinkSettings) -> Result<(), SinkErr
             }
             _ => nsc_token::handover(t),
         },
+        // The current token stays: under GitHub the outputs still describe it.
+        Outcome::TokenStillValid(v) if v.destination == crate::config::TokenDestination::Github => {
+            github::deliver_outputs(&nsc_token::still_valid_outputs(v), &settings.github)?;
+            tracing::info!(
+                "Set outputs tenant-id and namespace-token-expiration from the current token; workspace-name is left unset (the token does not carry the workspace's name)"
+            );
+            return Ok(());
+        }
         // Nothing to hand over: the flow said what it did (or found nothing to do).
         Outcome::TokenStillValid(_) | Outcome::PoolTrusted(_) => return Ok(()),
         Outcome::WebIdentity(w) => {

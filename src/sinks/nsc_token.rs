@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::{Handover, SinkError, Value, Var, file};
-use crate::flows::ExchangedToken;
+use crate::flows::{ExchangedToken, StillValid};
 
 /// The inline token spec of `token`: standard base64 without padding of
 /// `{"version":"v1","inline_token":"…"}`, as `nsc` reads `NSC_TOKEN_SPEC`.
@@ -71,6 +71,22 @@ pub fn handover(t: &ExchangedToken) -> Handover {
         ],
         log_line: format!("Exported a Namespace token for workspace {workspace}"),
     }
+}
+
+/// The step outputs for a current token that stays (`ensure-valid-for`):
+/// workspace and expiry from its claims. The workspace's name is not in the
+/// token, so `workspace-name` is not among them.
+pub fn still_valid_outputs(v: &StillValid) -> Vec<Var> {
+    vec![
+        Var {
+            name: "tenant-id",
+            value: Value::Plain(v.tenant_id.clone()),
+        },
+        Var {
+            name: "namespace-token-expiration",
+            value: Value::Plain(v.expires_at.rfc3339()),
+        },
+    ]
 }
 
 /// Writes `{"bearer_token":"…"}` to `path` as `nsc` does: the directory
