@@ -1024,6 +1024,20 @@ mod tests {
 
     const POOL: &str = "us-east-1:5f2a7c1e-3b4d-4e8f-9a0b-1c2d3e4f5a6b";
 
+    /// `auth exchange-aws-cognito-token` for [`POOL`] and workspace `tnt_x`, plus `extra`.
+    fn cognito_cli(extra: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut args = vec![
+            "auth",
+            "exchange-aws-cognito-token",
+            "--identity-pool",
+            POOL,
+            "--tenant-id",
+            "tnt_x",
+        ];
+        args.extend_from_slice(extra);
+        cli(&args, env)
+    }
+
     #[test]
     fn cognito_exchange_refuses_export_env_false() {
         let inputs = [("identity-pool", POOL), ("tenant-id", "tnt_x")];
@@ -1044,20 +1058,8 @@ mod tests {
 
     #[test]
     fn a_relative_xdg_config_home_is_ignored() {
-        let exchange = |xdg: &str| {
-            cli(
-                &[
-                    "auth",
-                    "exchange-aws-cognito-token",
-                    "--identity-pool",
-                    POOL,
-                    "--tenant-id",
-                    "tnt_x",
-                ],
-                &[("HOME", "/home/u"), ("XDG_CONFIG_HOME", xdg)],
-            )
-            .unwrap()
-        };
+        let exchange =
+            |xdg: &str| cognito_cli(&[], &[("HOME", "/home/u"), ("XDG_CONFIG_HOME", xdg)]).unwrap();
         let destination = |c: &Config| match &c.command {
             Command::CognitoExchange(s) => s.destination.clone(),
             other => panic!("expected cognito-exchange, got {other:?}"),
@@ -1084,21 +1086,7 @@ mod tests {
 
     #[test]
     fn ensure_too_large_to_count_is_out_of_range() {
-        let ensure = |d: &str| {
-            cli(
-                &[
-                    "auth",
-                    "exchange-aws-cognito-token",
-                    "--identity-pool",
-                    POOL,
-                    "--tenant-id",
-                    "tnt_x",
-                    "--ensure",
-                    d,
-                ],
-                &[("HOME", "/home/u")],
-            )
-        };
+        let ensure = |d: &str| cognito_cli(&["--ensure", d], &[("HOME", "/home/u")]);
         for huge in [
             "99999999999999999999999",
             "99999999999999999999h",

@@ -8,7 +8,9 @@ use crate::config::{Command, Config, OutputFormat, TokenDestination};
 use crate::error::Error;
 use crate::flows::cognito_exchange::still_valid;
 use crate::sinks::SinkError;
-use crate::sinks::file::{check_appendable, check_dir_writable, check_target};
+use crate::sinks::file::{
+    check_appendable, check_dir_writable, check_target, create_private_parent,
+};
 
 /// Runs every check that needs no network.
 pub fn check(config: &Config) -> Result<(), Error> {
@@ -60,7 +62,7 @@ fn check_targets(config: &Config) -> Result<(), SinkError> {
     {
         target(path, "the token file")?;
         // Created when missing (0700, as nsc does), then tried with a file.
-        create_private_dir(path).map_err(|d| write_error("the token file", path, d))?;
+        create_private_parent(path).map_err(|d| write_error("the token file", path, d))?;
         directory(path, "the token file")?;
     }
     if let Some(profile) = &sink.profile {
@@ -87,23 +89,6 @@ fn check_targets(config: &Config) -> Result<(), SinkError> {
         directory(path, "the output file")?;
     }
     Ok(())
-}
-
-/// Creates the directory of `path` (and its parents), mode 0700, when missing.
-fn create_private_dir(path: &Path) -> Result<(), String> {
-    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    if dir.exists() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
 fn write_error(what: &'static str, path: &Path, detail: String) -> SinkError {

@@ -14,33 +14,6 @@ use ns_federate_emulator::{
     TEST_SECRET_ACCESS_KEY,
 };
 
-const COGNITO: &str = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
-const EXCHANGE: &str = "nsl.tenants.TenantsService/ExchangeAWSCognitoJWT";
-
-/// Step env: the emulator endpoints and the AWS test credentials (as a job on AWS would have).
-fn aws_step_env(emu: &Emulator) -> Vec<(String, String)> {
-    let mut env = emulator_env(emu);
-    env.push(("AWS_ACCESS_KEY_ID".into(), TEST_ACCESS_KEY_ID.into()));
-    env.push((
-        "AWS_SECRET_ACCESS_KEY".into(),
-        TEST_SECRET_ACCESS_KEY.into(),
-    ));
-    env
-}
-
-/// A cognito-exchange step of `job` for the default pool and workspace, with
-/// `extra` inputs and the AWS test credentials in its env.
-fn cognito_step(job: &mut Job, emu: &Emulator, extra: &[(&str, &str)]) -> StepResult {
-    let mut inputs = vec![
-        ("mode", "cognito-exchange"),
-        ("aws-region", "us-east-1"),
-        ("identity-pool", DEFAULT_POOL),
-        ("tenant-id", DEFAULT_TENANT),
-    ];
-    inputs.extend_from_slice(extra);
-    job.run_action(bin(), &action_yml(), &inputs, &pairs(&aws_step_env(emu)))
-}
-
 /// The spec exported to GITHUB_ENV and the tenant token inside it.
 fn spec_and_token(r: &StepResult) -> (String, String) {
     let spec = env_value(r, "NSC_TOKEN_SPEC")
@@ -66,7 +39,7 @@ fn spec_and_token(r: &StepResult) -> (String, String) {
 fn exports_a_masked_token_spec_and_sets_the_declared_outputs() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let r = cognito_step(&mut job, &emu, &[]);
+    let r = cognito_step(&mut job, &emu, &[], &[]);
     assert_ok(&r, &[TEST_SECRET_ACCESS_KEY]);
     assert!(r.env_file_error.is_none(), "{:?}", r.env_file_error);
     let (spec, token) = spec_and_token(&r);
@@ -132,7 +105,7 @@ fn exports_a_masked_token_spec_and_sets_the_declared_outputs() {
 fn a_later_assume_role_step_uses_the_exported_token_spec() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let first = cognito_step(&mut job, &emu, &[]);
+    let first = cognito_step(&mut job, &emu, &[], &[]);
     assert_ok(&first, &[]);
     let (spec, token) = spec_and_token(&first);
 
@@ -169,11 +142,11 @@ fn a_later_assume_role_step_uses_the_exported_token_spec() {
 fn ensure_valid_for_skips_while_the_exported_token_stays_valid() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let first = cognito_step(&mut job, &emu, &[]);
+    let first = cognito_step(&mut job, &emu, &[], &[]);
     assert_ok(&first, &[]);
     let (spec, token) = spec_and_token(&first);
 
-    let again = cognito_step(&mut job, &emu, &[("ensure-valid-for", "10m")]);
+    let again = cognito_step(&mut job, &emu, &[("ensure-valid-for", "10m")], &[]);
     assert_ok(&again, &[&spec, &token]);
     assert!(
         again.output.contains("nothing to do"),
@@ -185,7 +158,7 @@ fn ensure_valid_for_skips_while_the_exported_token_stays_valid() {
     assert_eq!(emu.count(EXCHANGE), 1, "no second exchange");
 
     // The emulator's tokens live an hour: asking for two exchanges.
-    let renewed = cognito_step(&mut job, &emu, &[("ensure-valid-for", "2h")]);
+    let renewed = cognito_step(&mut job, &emu, &[("ensure-valid-for", "2h")], &[]);
     assert_ok(&renewed, &[&spec, &token]);
     assert_eq!(emu.count(EXCHANGE), 2);
     spec_and_token(&renewed);
@@ -195,7 +168,7 @@ fn ensure_valid_for_skips_while_the_exported_token_stays_valid() {
 fn auto_mode_picks_cognito_exchange_from_identity_pool() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let env = aws_step_env(&emu);
+    let env = aws_step_env(&emu, &[]);
     let r = job.run_action(
         bin(),
         &action_yml(),
@@ -215,7 +188,7 @@ fn refusals_fail_the_step_with_an_annotation_and_export_nothing() {
     let mut job = Job::new();
     let pool = "us-west-2:11111111-2222-4333-8444-555555555555";
     emu.add_pool(pool, "namespace.so");
-    let env = aws_step_env(&emu);
+    let env = aws_step_env(&emu, &[]);
     let r = job.run_action(
         bin(),
         &action_yml(),

@@ -9,51 +9,22 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{BIN, HOUR, cli, output_text};
+use common::{
+    BIN, COGNITO, EXCHANGE, HOUR, exchange, exchange_flags, exchange_without_keys, output_text,
+    run_cli,
+};
 use ns_federate_emulator::fake::FakeServer;
 use ns_federate_emulator::{
-    DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator, Fault, TEST_ACCESS_KEY_ID,
-    TEST_SECRET_ACCESS_KEY,
+    DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator, Fault, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY,
 };
 
-const COGNITO: &str = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
-const EXCHANGE: &str = "nsl.tenants.TenantsService/ExchangeAWSCognitoJWT";
 const STS: &str = "sts:AssumeRoleWithWebIdentity";
 
-fn args() -> Vec<&'static str> {
-    vec![
-        "auth",
-        "exchange-aws-cognito-token",
-        "--aws-region",
-        "us-east-1",
-        "--identity-pool",
-        DEFAULT_POOL,
-        "--tenant-id",
-        DEFAULT_TENANT,
-    ]
-}
-
-/// The exchange with the emulator's AWS test credentials in the environment.
-fn exchange(emu: &Emulator, home: &Path, extra: &[&str]) -> Command {
-    let mut cmd = cli(emu, home);
-    cmd.env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
-        .args(args())
-        .args(extra);
-    cmd
-}
-
-/// The exchange with no AWS identity in the environment: the test adds one.
-fn exchange_without_keys(emu: &Emulator, home: &Path, extra: &[&str]) -> Command {
-    let mut cmd = cli(emu, home);
-    cmd.args(args()).args(extra);
-    cmd
-}
-
-fn run(mut cmd: Command) -> (Option<i32>, String) {
-    let out: Output = cmd.output().expect("run ns-federate");
+/// Runs `cmd`: its exit code and its output.
+fn run(cmd: Command) -> (Option<i32>, String) {
+    let out = run_cli(cmd);
     (out.status.code(), output_text(&out))
 }
 
@@ -424,7 +395,8 @@ fn bare_exchange(home: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
             "NS_FEDERATE_RUNNER_TOKEN_PATH",
             "/nonexistent/ns-federate-test/token.json",
         )
-        .args(args())
+        .args(["auth", "exchange-aws-cognito-token"])
+        .args(exchange_flags())
         .args(["--retry-max-attempts", "1", "--timeout", "20"]);
     for (k, v) in env {
         cmd.env(k, v);

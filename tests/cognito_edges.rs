@@ -6,46 +6,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::*;
 use ns_federate_emulator::fake::{FakeServer, Response};
-use ns_federate_emulator::runner::{Job, StepResult};
-use ns_federate_emulator::{
-    DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator, TEST_ACCESS_KEY_ID,
-    TEST_SECRET_ACCESS_KEY,
-};
-
-const COGNITO: &str = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
-const EXCHANGE: &str = "nsl.tenants.TenantsService/ExchangeAWSCognitoJWT";
-
-/// `auth exchange-aws-cognito-token` for the default pool and workspace, with the
-/// emulator's AWS test credentials, plus `args`.
-fn exchange(emu: &Emulator, home: &Path, args: &[&str]) -> Command {
-    let mut cmd = cli(emu, home);
-    cmd.env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
-        .args(["auth", "exchange-aws-cognito-token"])
-        .args([
-            "--aws-region",
-            "us-east-1",
-            "--identity-pool",
-            DEFAULT_POOL,
-            "--tenant-id",
-            DEFAULT_TENANT,
-        ])
-        .args(args);
-    cmd
-}
-
-fn run(mut cmd: Command) -> Output {
-    cmd.output().expect("run ns-federate")
-}
-
-fn token_json_path(home: &Path) -> PathBuf {
-    home.join(".config/ns/token.json")
-}
+use ns_federate_emulator::runner::Job;
+use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
 
 /// A fake Namespace whose `ExchangeAWSCognitoJWT` answers `tenant_token` and `tenant`.
 fn fake_exchange(tenant_token: &str, tenant: serde_json::Value) -> FakeServer {
@@ -84,7 +50,7 @@ fn a_token_of_another_workspace_is_refused_and_nothing_is_written() {
     let ns = fake_exchange(&other, serde_json::json!({"tenant_id": "tnt_other"}));
     let mut cmd = exchange(&emu, home.path(), &[]);
     cmd.env("NSC_IAM_ENDPOINT", ns.url());
-    let out = run(cmd);
+    let out = run_cli(cmd);
     let t = shown(&out, &[&other]);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(
@@ -103,7 +69,7 @@ fn a_token_of_another_workspace_is_refused_and_nothing_is_written() {
     let ns = fake_exchange(&mine, serde_json::json!({"tenant_id": "tnt_other"}));
     let mut cmd = exchange(&emu, home.path(), &[]);
     cmd.env("NSC_IAM_ENDPOINT", ns.url());
-    let out = run(cmd);
+    let out = run_cli(cmd);
     let t = shown(&out, &[&mine]);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(t.contains("names workspace tnt_other"), "{t}");
@@ -124,7 +90,7 @@ fn a_session_or_workload_token_from_the_exchange_is_refused() {
         let ns = fake_exchange(&token, serde_json::json!({"tenant_id": DEFAULT_TENANT}));
         let mut cmd = exchange(&emu, home.path(), &["--format", "shell"]);
         cmd.env("NSC_IAM_ENDPOINT", ns.url());
-        let out = run(cmd);
+        let out = run_cli(cmd);
         let t = shown(&out, &[&token]);
         assert_eq!(out.status.code(), Some(3), "{t}");
         assert!(
@@ -144,50 +110,11 @@ fn an_expired_token_from_the_exchange_is_refused() {
     let ns = fake_exchange(&token, serde_json::json!({}));
     let mut cmd = exchange(&emu, home.path(), &[]);
     cmd.env("NSC_IAM_ENDPOINT", ns.url());
-    let out = run(cmd);
+    let out = run_cli(cmd);
     let t = shown(&out, &[&token]);
     assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(t.contains("expired at"), "{t}");
     assert!(!token_json_path(home.path()).exists());
-}
-
-/// Step env: the emulator, the AWS test credentials, and `extra` replacing what it names.
-fn step_env(emu: &Emulator, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = emulator_env(emu);
-    env.push(("AWS_ACCESS_KEY_ID".into(), TEST_ACCESS_KEY_ID.into()));
-    env.push((
-        "AWS_SECRET_ACCESS_KEY".into(),
-        TEST_SECRET_ACCESS_KEY.into(),
-    ));
-    for (k, v) in extra {
-        env.retain(|(n, _)| n != k);
-        env.push((k.to_string(), v.to_string()));
-    }
-    env
-}
-
-fn cognito_step(
-    job: &mut Job,
-    emu: &Emulator,
-    inputs: &[(&str, &str)],
-    extra_env: &[(&str, &str)],
-) -> StepResult {
-    let mut all = vec![
-        ("mode", "cognito-exchange"),
-        ("aws-region", "us-east-1"),
-        ("identity-pool", DEFAULT_POOL),
-        ("tenant-id", DEFAULT_TENANT),
-    ];
-    for (name, value) in inputs {
-        all.retain(|(n, _)| n != name);
-        all.push((name, value));
-    }
-    job.run_action(
-        bin(),
-        &action_yml(),
-        &all,
-        &pairs(&step_env(emu, extra_env)),
-    )
 }
 
 #[test]
@@ -337,7 +264,7 @@ fn an_unwritable_token_file_directory_fails_before_anything_is_sent() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     // /proc takes no new files, not even from root.
-    let out = run(exchange(
+    let out = run_cli(exchange(
         &emu,
         home.path(),
         &["--token-file", "/proc/ns-federate-test/token.json"],
@@ -345,7 +272,7 @@ fn an_unwritable_token_file_directory_fails_before_anything_is_sent() {
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(t.contains("/proc/ns-federate-test"), "{t}");
-    let out = run(exchange(
+    let out = run_cli(exchange(
         &emu,
         home.path(),
         &["--token-file", "/proc/token.json"],
@@ -359,7 +286,7 @@ fn an_unwritable_token_file_directory_fails_before_anything_is_sent() {
     // The default login file under a HOME where nothing can be created.
     let mut cmd = exchange(&emu, home.path(), &[]);
     cmd.env("HOME", "/proc");
-    let out = run(cmd);
+    let out = run_cli(cmd);
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(t.contains("/proc/.config"), "{t}");
@@ -383,7 +310,7 @@ fn ensure_reads_the_current_token_from_the_write_env_file() {
             "10m",
         ];
         // No file yet: exchange and write it.
-        let out = run(exchange(&emu, home.path(), &args));
+        let out = run_cli(exchange(&emu, home.path(), &args));
         assert!(
             out.status.code() == Some(0),
             "{format}: exit {:?}",
@@ -392,7 +319,7 @@ fn ensure_reads_the_current_token_from_the_write_env_file() {
         assert_eq!(emu.count(EXCHANGE), 1, "{format}");
         let written = std::fs::read(&file).unwrap();
         // Again: the token in the file stays valid, nothing sent or rewritten.
-        let out = run(exchange(&emu, home.path(), &args));
+        let out = run_cli(exchange(&emu, home.path(), &args));
         assert!(
             out.status.code() == Some(0),
             "{format}: exit {:?}",
@@ -416,7 +343,7 @@ fn ensure_reads_the_current_token_from_the_write_env_file() {
             "--ensure",
             "2h",
         ];
-        let out = run(exchange(&emu, home.path(), &longer));
+        let out = run_cli(exchange(&emu, home.path(), &longer));
         assert!(
             out.status.code() == Some(0),
             "{format}: exit {:?}",
@@ -431,7 +358,7 @@ fn ensure_messages_say_what_is_wrong_with_the_current_token() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     // Printed output reads NSC_TOKEN_SPEC, which is not set.
-    let out = run(exchange(
+    let out = run_cli(exchange(
         &emu,
         home.path(),
         &["--format", "shell", "--ensure", "10m"],
@@ -449,7 +376,7 @@ fn ensure_messages_say_what_is_wrong_with_the_current_token() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let old = emu.expired_tenant_token(DEFAULT_TENANT);
     std::fs::write(&path, format!("{{\"bearer_token\":\"{old}\"}}")).unwrap();
-    let out = run(exchange(&emu, home.path(), &["--ensure", "10m"]));
+    let out = run_cli(exchange(&emu, home.path(), &["--ensure", "10m"]));
     let t = shown(&out, &[&old]);
     assert!(out.status.code() == Some(0), "{t}");
     assert!(t.contains("expired at"), "{t}");
@@ -457,7 +384,7 @@ fn ensure_messages_say_what_is_wrong_with_the_current_token() {
 
     // A duration too large to count is out of range, not garbled.
     let before = emu.request_count();
-    let out = run(exchange(
+    let out = run_cli(exchange(
         &emu,
         home.path(),
         &["--ensure", "99999999999999999999999"],
@@ -465,13 +392,13 @@ fn ensure_messages_say_what_is_wrong_with_the_current_token() {
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("out of range"), "{t}");
-    let out = run(exchange(
+    let out = run_cli(exchange(
         &emu,
         home.path(),
         &["--ensure", "99999999999999999999h"],
     ));
     assert!(output_text(&out).contains("out of range"));
-    let out = run(exchange(&emu, home.path(), &["--ensure", "soon"]));
+    let out = run_cli(exchange(&emu, home.path(), &["--ensure", "soon"]));
     assert!(output_text(&out).contains("not a duration"));
     assert_eq!(emu.request_count(), before);
 }
@@ -496,7 +423,7 @@ fn a_fractional_exp_counts_as_its_whole_seconds() {
     let path = token_json_path(home.path());
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, format!("{{\"bearer_token\":\"{token}\"}}")).unwrap();
-    let out = run(exchange(&emu, home.path(), &["--ensure", "1h"]));
+    let out = run_cli(exchange(&emu, home.path(), &["--ensure", "1h"]));
     let t = shown(&out, &[&token]);
     assert!(out.status.code() == Some(0), "{t}");
     assert!(t.contains("nothing to do"), "{t}");
@@ -513,7 +440,7 @@ fn ensure_with_a_valid_symlinked_token_json_skips() {
     let path = token_json_path(home.path());
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&real, &path).unwrap();
-    let out = run(exchange(&emu, home.path(), &["--ensure", "10m"]));
+    let out = run_cli(exchange(&emu, home.path(), &["--ensure", "10m"]));
     let t = shown(&out, &[&token]);
     assert!(out.status.code() == Some(0), "{t}");
     assert!(t.contains("nothing to do"), "{t}");
@@ -526,7 +453,7 @@ fn ensure_with_a_valid_symlinked_token_json_skips() {
     );
 
     // When a new token is needed, the symlink is still refused before sending.
-    let out = run(exchange(&emu, home.path(), &["--ensure", "3h"]));
+    let out = run_cli(exchange(&emu, home.path(), &["--ensure", "3h"]));
     let t = shown(&out, &[&token]);
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(t.contains("symbolic link"), "{t}");
@@ -541,7 +468,7 @@ fn a_relative_xdg_config_home_is_ignored() {
     let mut cmd = exchange(&emu, home.path(), &[]);
     cmd.env("XDG_CONFIG_HOME", "relative-config")
         .current_dir(cwd.path());
-    let out = run(cmd);
+    let out = run_cli(cmd);
     assert!(out.status.code() == Some(0), "exit {:?}", out.status.code());
     assert!(token_json_path(home.path()).exists(), "not in ~/.config");
     assert!(!cwd.path().join("relative-config").exists());
@@ -551,7 +478,7 @@ fn a_relative_xdg_config_home_is_ignored() {
 fn cli_format_github_without_github_env_names_the_cli_fix() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let out = run(exchange(&emu, home.path(), &["--format", "github"]));
+    let out = run_cli(exchange(&emu, home.path(), &["--format", "github"]));
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(5), "{t}");
     assert!(
@@ -606,7 +533,7 @@ fn trust_pool_with_an_api_key_of_another_workspace_changes_nothing() {
                 "--tenant-id",
                 DEFAULT_TENANT,
             ]);
-        (run(cmd), ns)
+        (run_cli(cmd), ns)
     };
     let (out, ns) = trust(r#"{"tenant":{"tenant_id":"tnt_other","name":"Other"}}"#);
     let t = shown(&out, &["nsrt_testkey"]);

@@ -79,6 +79,24 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// Creates the directory of `path` (and its parents), mode 0700 as `nsc`
+/// does, when missing.
+pub fn create_private_parent(path: &Path) -> Result<(), String> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
 /// Writes `contents` to `path` atomically with mode 0600; refuses a target
 /// that exists and is not a regular file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {

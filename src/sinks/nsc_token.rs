@@ -99,17 +99,7 @@ pub fn write_token_json(t: &ExchangedToken, path: &Path) -> Result<(), SinkError
         path: path.to_path_buf(),
         detail,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.exists()
-    {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-    }
+    file::create_private_parent(path).map_err(fail)?;
     #[derive(Serialize)]
     struct TokenJson<'a> {
         bearer_token: &'a str,

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the binary, action.yml, the
-//! step env that points the action at the emulator, an assume-role step of
-//! the action, token specs, and result checks that never print a secret.
+//! step env that points the action at the emulator, assume-role and
+//! cognito-exchange steps of the action, the AWS → Namespace command line,
+//! token specs, and result checks that never print a secret.
 
 #![allow(dead_code)]
 
@@ -12,7 +13,10 @@ use aws_sdk_cognitoidentity::config::{BehaviorVersion, Credentials, Region};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use ns_federate_emulator::runner::{Job, StepResult};
-use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
+use ns_federate_emulator::{
+    DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator, TEST_ACCESS_KEY_ID,
+    TEST_SECRET_ACCESS_KEY,
+};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_ns-federate");
@@ -26,6 +30,12 @@ pub fn action_yml() -> PathBuf {
 pub fn bin() -> &'static Path {
     Path::new(BIN)
 }
+
+/// The emulator's method name of Cognito's `GetOpenIdTokenForDeveloperIdentity`.
+pub const COGNITO: &str = "cognito-identity:GetOpenIdTokenForDeveloperIdentity";
+
+/// The emulator's method name of Namespace's `ExchangeAWSCognitoJWT`.
+pub const EXCHANGE: &str = "nsl.tenants.TenantsService/ExchangeAWSCognitoJWT";
 
 /// One hour.
 pub const HOUR: Duration = Duration::from_secs(3600);
@@ -94,6 +104,49 @@ pub fn run_assume_role(
     extra_env: &[(&str, &str)],
 ) -> (StepResult, String) {
     assume_role_step(&mut Job::new(), emu, inputs, extra_env)
+}
+
+/// Step env: [`emulator_env`], the AWS test credentials (as a job on AWS
+/// would have), and `extra` added or replacing what it names.
+pub fn aws_step_env(emu: &Emulator, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = emulator_env(emu);
+    env.push(("AWS_ACCESS_KEY_ID".into(), TEST_ACCESS_KEY_ID.into()));
+    env.push((
+        "AWS_SECRET_ACCESS_KEY".into(),
+        TEST_SECRET_ACCESS_KEY.into(),
+    ));
+    for (k, v) in extra {
+        env.retain(|(n, _)| n != k);
+        env.push((k.to_string(), v.to_string()));
+    }
+    env
+}
+
+/// Runs the action as a cognito-exchange step of `job` for the default pool
+/// and workspace in us-east-1, `inputs` added or replacing those inputs; the
+/// step env is [`aws_step_env`] with `extra_env`.
+pub fn cognito_step(
+    job: &mut Job,
+    emu: &Emulator,
+    inputs: &[(&str, &str)],
+    extra_env: &[(&str, &str)],
+) -> StepResult {
+    let mut all = vec![
+        ("mode", "cognito-exchange"),
+        ("aws-region", "us-east-1"),
+        ("identity-pool", DEFAULT_POOL),
+        ("tenant-id", DEFAULT_TENANT),
+    ];
+    for (name, value) in inputs {
+        all.retain(|(n, _)| n != name);
+        all.push((name, value));
+    }
+    job.run_action(
+        bin(),
+        &action_yml(),
+        &all,
+        &pairs(&aws_step_env(emu, extra_env)),
+    )
 }
 
 /// Runs an assume-role step with `inputs` against a fresh emulator and
@@ -223,4 +276,55 @@ pub fn cli(emu: &Emulator, home: &Path) -> Command {
         cmd.env(k, v);
     }
     cmd
+}
+
+/// Flags of `auth exchange-aws-cognito-token` for the emulator's default
+/// pool and workspace in us-east-1.
+pub fn exchange_flags() -> Vec<&'static str> {
+    vec![
+        "--aws-region",
+        "us-east-1",
+        "--identity-pool",
+        DEFAULT_POOL,
+        "--tenant-id",
+        DEFAULT_TENANT,
+    ]
+}
+
+/// `auth exchange-aws-cognito-token` with exactly `args`, and the emulator's
+/// AWS test credentials in the environment.
+pub fn exchange_with_args(emu: &Emulator, home: &Path, args: &[&str]) -> Command {
+    let mut cmd = cli(emu, home);
+    cmd.env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
+        .args(["auth", "exchange-aws-cognito-token"])
+        .args(args);
+    cmd
+}
+
+/// The exchange for the default pool and workspace ([`exchange_flags`]), plus
+/// `extra`, with the emulator's AWS test credentials in the environment.
+pub fn exchange(emu: &Emulator, home: &Path, extra: &[&str]) -> Command {
+    let mut cmd = exchange_with_args(emu, home, &exchange_flags());
+    cmd.args(extra);
+    cmd
+}
+
+/// [`exchange`] with no AWS identity in the environment: the test adds one.
+pub fn exchange_without_keys(emu: &Emulator, home: &Path, extra: &[&str]) -> Command {
+    let mut cmd = cli(emu, home);
+    cmd.args(["auth", "exchange-aws-cognito-token"])
+        .args(exchange_flags())
+        .args(extra);
+    cmd
+}
+
+/// Runs `cmd` to completion.
+pub fn run_cli(mut cmd: Command) -> Output {
+    cmd.output().expect("run ns-federate")
+}
+
+/// Where nsc keeps the user's login under `home` (no XDG_CONFIG_HOME).
+pub fn token_json_path(home: &Path) -> PathBuf {
+    home.join(".config/ns/token.json")
 }
