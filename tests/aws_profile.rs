@@ -229,7 +229,7 @@ fn cli_writes_a_private_profile_that_the_aws_cli_uses() {
 }
 
 #[test]
-fn an_existing_profile_is_replaced_and_everything_else_is_kept_byte_for_byte() {
+fn an_existing_profile_gets_new_keys_and_everything_else_is_kept_byte_for_byte() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     // Files named by the variables, in an existing directory whose mode is the user's.
@@ -239,13 +239,13 @@ fn an_existing_profile_is_replaced_and_everything_else_is_kept_byte_for_byte() {
     let (cred_file, config_file) = (dir.join("creds"), dir.join("conf"));
 
     let cred_head = "# Managed by hand: keep this comment.\n[default]\naws_access_key_id = AKIAUSERDEFAULT0000\naws_secret_access_key = user/default\n\n; the CI profile, refreshed by ns-federate\n";
-    let cred_old = "[ci]\n# stale\naws_access_key_id = AKIAOLD\naws_secret_access_key = old\naws_session_token = old\nexpiration = 2020-01-01T00:00:00Z\n";
+    let cred_old = "[ci]\n# stale\naws_access_key_id = AKIAOLD\naws_secret_access_key = old\nregion = eu-west-3\naws_session_token = old\n";
     let cred_tail =
         "\n# production\n[prod]\naws_access_key_id = AKIAPROD\naws_secret_access_key = prod\n";
     std::fs::write(&cred_file, format!("{cred_head}{cred_old}{cred_tail}")).unwrap();
     std::fs::set_permissions(&cred_file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let config_head = "[default]\nregion = us-west-2\noutput = json\n\n";
-    let config_old = "[profile ci]\nregion = ap-south-1\nrole_arn = arn:aws:iam::111111111111:role/old\nsource_profile = default\n";
+    let config_old = "[profile ci]\nregion = ap-south-1\noutput = json\ncli_pager =\n";
     let config_tail = "# after ci\n\n[profile prod]\nregion = eu-north-1\n";
     std::fs::write(
         &config_file,
@@ -262,15 +262,21 @@ fn an_existing_profile_is_replaced_and_everything_else_is_kept_byte_for_byte() {
     assert_success(&out);
 
     let text = std::fs::read_to_string(&cred_file).unwrap();
-    let (key_id, secret, token) = profile_creds(&text, "ci");
+    let keys = section(&text, "ci");
+    let (key_id, secret, token) = (
+        key(&keys, "aws_access_key_id").to_string(),
+        key(&keys, "aws_secret_access_key").to_string(),
+        key(&keys, "aws_session_token").to_string(),
+    );
+    // Only the three credential keys change, in place; region stays.
     let expected = format!(
-        "{cred_head}[ci]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\naws_session_token = {token}\n{cred_tail}"
+        "{cred_head}[ci]\n# stale\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\nregion = eu-west-3\naws_session_token = {token}\n{cred_tail}"
     );
     assert!(text.starts_with(cred_head), "the lines before [ci] changed");
     assert!(text.ends_with(cred_tail), "the lines after [ci] changed");
     assert!(
         text == expected,
-        "the credentials file is not the old one with [ci] replaced"
+        "the credentials file is not the old one with the [ci] credential keys updated"
     );
     assert!(
         credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
@@ -281,8 +287,10 @@ fn an_existing_profile_is_replaced_and_everything_else_is_kept_byte_for_byte() {
 
     assert_eq!(
         std::fs::read_to_string(&config_file).unwrap(),
-        format!("{config_head}[profile ci]\nregion = eu-west-1\n{config_tail}"),
-        "the config section is replaced whole (no stale role_arn), the rest kept"
+        format!(
+            "{config_head}[profile ci]\nregion = eu-west-1\noutput = json\ncli_pager =\n{config_tail}"
+        ),
+        "only the region of [profile ci] changes, the rest is kept"
     );
     assert_eq!(mode(&cred_file), 0o600);
     assert_eq!(mode(&config_file), 0o600);
@@ -500,5 +508,92 @@ fn the_action_writes_the_profile_and_exports_only_aws_profile() {
         step.code == 0,
         "the later AWS CLI step failed: {}",
         step.redacted_output(&[&key_id, &secret, &session])
+    );
+}
+
+#[test]
+fn only_the_region_key_of_an_existing_config_section_changes() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let aws_dir = home.path().join(".aws");
+    std::fs::create_dir(&aws_dir).unwrap();
+    std::fs::write(
+        aws_dir.join("config"),
+        "[profile deploy]\nregion = us-west-2\noutput = json\ncli_pager =\n\n[profile bare]\noutput = text\n",
+    )
+    .unwrap();
+    std::fs::write(
+        aws_dir.join("credentials"),
+        "[deploy]\nregion = ap-east-1\naws_access_key_id = AKIAOLD\n",
+    )
+    .unwrap();
+    let out = assume(
+        &emu,
+        home.path(),
+        &["--profile", "deploy", "--region", "eu-central-1"],
+    )
+    .output()
+    .unwrap();
+    assert_success(&out);
+    let out = assume(
+        &emu,
+        home.path(),
+        &["--profile", "bare", "--region", "eu-north-1"],
+    )
+    .output()
+    .unwrap();
+    assert_success(&out);
+    // The region is replaced in place, or added after the last key.
+    assert_eq!(
+        std::fs::read_to_string(aws_dir.join("config")).unwrap(),
+        "[profile deploy]\nregion = eu-central-1\noutput = json\ncli_pager =\n\n[profile bare]\noutput = text\nregion = eu-north-1\n"
+    );
+    let text = std::fs::read_to_string(aws_dir.join("credentials")).unwrap();
+    let keys = section(&text, "deploy");
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "region",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token"
+        ],
+        "the credentials section keeps its region key"
+    );
+    assert_eq!(key(&keys, "region"), "ap-east-1");
+    assert!(
+        credentials_are_the_ones_sts_issued(
+            &emu,
+            key(&keys, "aws_access_key_id"),
+            key(&keys, "aws_secret_access_key"),
+            key(&keys, "aws_session_token")
+        ),
+        "the profile's credentials are not the ones STS issued"
+    );
+}
+
+#[test]
+fn an_explicit_empty_profile_flag_exits_2_but_an_empty_input_means_not_given() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["--profile", ""][..], &["--profile=  "][..]] {
+        let out = assume(&emu, home.path(), args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("empty profile name"), "{args:?}: {stderr}");
+        assert!(stderr.contains("--profile"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "nothing may go to stdout");
+    }
+    assert_eq!(emu.request_count(), 0, "nothing may be sent");
+    assert!(!home.path().join(".aws").exists(), "nothing may be written");
+
+    // The runner sets every input; an empty `aws-profile` is an unset one.
+    let (r, token) = run_assume_role(&emu, &[("aws-profile", "")], &[]);
+    assert_ok(&r, &[&token]);
+    assert_eq!(env_value(&r, "AWS_PROFILE"), None);
+    assert!(
+        env_value(&r, "AWS_SECRET_ACCESS_KEY").is_some_and(|v| !v.is_empty()),
+        "without a profile the credentials are exported"
     );
 }

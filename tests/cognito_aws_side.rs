@@ -233,6 +233,36 @@ fn credential_process_mistakes_are_configuration_errors_in_words() {
 }
 
 #[test]
+fn a_profile_role_that_cannot_be_assumed_is_named_in_words() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    // The emulator has no AssumeRole action: STS answers InvalidAction.
+    aws_config(
+        home.path(),
+        &format!(
+            "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deployer\nsource_profile = base\n[profile base]\naws_access_key_id = {TEST_ACCESS_KEY_ID}\naws_secret_access_key = {TEST_SECRET_ACCESS_KEY}\n"
+        ),
+    );
+    let mut cmd = exchange_without_keys(&emu, home.path(), &["--retry-max-attempts", "1"]);
+    cmd.env("AWS_PROFILE", "deploy");
+    let (code, t) = run(cmd);
+    assert_eq!(code, Some(3), "{t}");
+    assert!(
+        t.contains(
+            "assuming role arn:aws:iam::123456789012:role/deployer for profile deploy failed: InvalidAction: "
+        ),
+        "{t}"
+    );
+    assert!(t.contains("role_arn and source_profile"), "{t}");
+    assert!(!t.contains("web identity token"), "{t}");
+    for dump in ["unhandled error", "Error {", "aws_request_id"] {
+        assert!(!t.contains(dump), "a Debug dump ({dump}):\n{t}");
+    }
+    assert_words_only(&t);
+    assert_eq!(emu.count(COGNITO), 0);
+}
+
+#[test]
 fn web_identity_failures_get_the_exit_code_of_their_cause() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();

@@ -502,6 +502,54 @@ fn scratch_image_assume_role_exports_masked_credentials() {
     assert_eq!(outside_mounts, final_stage_tree());
 }
 
+/// With `aws-profile` the files land in the container's HOME (/github/home):
+/// a `::warning::` tells where later host steps find them, since
+/// `AWS_PROFILE` alone resolves nothing there.
+#[test]
+fn scratch_image_profile_warns_host_steps_where_the_files_are() {
+    let emulator = Emulator::start();
+    let token = emulator.tenant_token(DEFAULT_TENANT, None, Duration::from_secs(3600));
+    let (_dir, container) = scratch_container(static_binary());
+    let url = emulator.url();
+    let mut job = Job::new();
+    let r = job.run_container_action(
+        &container,
+        &action_yml(),
+        &[
+            ("role-to-assume", DEFAULT_ROLE_ARN),
+            ("namespace-token", &token),
+            ("aws-profile", "ci"),
+            ("aws-region", "us-east-1"),
+        ],
+        &[("NSC_IAM_ENDPOINT", &url), ("AWS_ENDPOINT_URL", &url)],
+    );
+    assert!(
+        r.code == 0,
+        "exit code {}; output:\n{}",
+        r.code,
+        r.redacted_output(&[&token])
+    );
+    assert_eq!(env_value(&r, "AWS_PROFILE"), Some("ci"));
+    assert!(
+        container
+            .host_path("/github/home/.aws/credentials")
+            .is_file(),
+        "the credentials file is not in the container's HOME"
+    );
+    let warning = r
+        .output
+        .lines()
+        .find(|l| l.starts_with("::warning::"))
+        .unwrap_or_else(|| panic!("no ::warning:: line:\n{}", r.redacted_output(&[&token])));
+    for needle in [
+        "AWS_SHARED_CREDENTIALS_FILE=$RUNNER_TEMP/_github_home/.aws/credentials",
+        "AWS_CONFIG_FILE=$RUNNER_TEMP/_github_home/.aws/config",
+        "container steps find it as is",
+    ] {
+        assert!(warning.contains(needle), "{needle:?} not in {warning}");
+    }
+}
+
 /// Inside the Docker action, host paths such as /var/run/nsc are not mounted:
 /// NSC_TOKEN_FILE naming one is a configuration error (exit 2) that says the
 /// file is not visible in the container and how to pass the token instead;

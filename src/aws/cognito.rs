@@ -230,6 +230,8 @@ impl CognitoError {
     pub fn hint(&self) -> String {
         match self {
             Self::NoCredentials { .. } => "Give this job an AWS identity: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role attached to the CodeBuild project, ECS/EKS task or EC2 instance.".into(),
+            Self::CredentialsRefused { detail } | Self::CredentialsUnavailable { detail } | Self::CredentialsMisconfigured { detail }
+                if detail.starts_with(PROFILE_ROLE_FAILED) => "Check the role_arn and source_profile of that profile in the AWS config file (AWS_CONFIG_FILE, else ~/.aws/config): the source profile's credentials must be allowed to assume the role (sts:AssumeRole and the role's trust policy), and AWS_ENDPOINT_URL(_STS) must point at STS.".into(),
             Self::CredentialsMisconfigured { detail }
                 if detail.contains("SSO") || detail.contains("/sso/cache/") => "Log in to AWS IAM Identity Center first: aws sso login --profile <the profile in AWS_PROFILE>; or put exported credentials in the environment: eval \"$(aws configure export-credentials --format env)\".".into(),
             Self::CredentialsMisconfigured { .. } => "Fix the AWS profile or environment named above (AWS_PROFILE, ~/.aws/config, credential_process, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ENDPOINT_URL_STS).".into(),
@@ -256,6 +258,8 @@ impl CognitoError {
                 pool.region()
             ),
             Self::UnusableTenantToken { .. } => "Run again; if it persists, contact Namespace support with the message above.".into(),
+            // The wrong kind of token: no clock can cause that.
+            Self::TenantTokenRefused { problem } if problem.contains("not a tenant token") => "Check --tenant-id / input `tenant-id`; if it persists, contact Namespace support with the message above.".into(),
             Self::TenantTokenRefused { .. } => "Check --tenant-id / input `tenant-id` and the machine's clock; if it persists, contact Namespace support with the message above.".into(),
             Self::WrongTenant { tenant_id, .. } => format!(
                 "Use a token of workspace {tenant_id}: `nsc login` to it, or pass --namespace-token-file / NSC_TOKEN_SPEC with one of its tokens."
@@ -373,6 +377,47 @@ fn missing_profile() -> Option<String> {
         config.display(),
         credentials.display()
     ))
+}
+
+/// The start of the message when a profile's `role_arn` could not be assumed.
+const PROFILE_ROLE_FAILED: &str = "assuming role ";
+
+/// "assuming role ARN for profile NAME failed: CODE: message", from the
+/// profile in `AWS_PROFILE` (else `default`) and its config section.
+fn profile_role_detail(sts: &Failure) -> String {
+    let name = std::env::var("AWS_PROFILE")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "default".into());
+    let [config, _] = profile_files();
+    let role = std::fs::read_to_string(&config)
+        .ok()
+        .and_then(|t| profile_key(&t, &name, "role_arn"))
+        .unwrap_or_else(|| "(the profile's role_arn)".into());
+    let what = match sts {
+        Failure::Coded { code, message, .. } if message.is_empty() => code.clone(),
+        Failure::Coded { code, message, .. } => format!("{code}: {message}"),
+        Failure::Uncoded { status, snippet } => format!("HTTP {status}: {snippet}"),
+        Failure::Unreadable(d) | Failure::Transient(d) | Failure::NotSent(d) => d.clone(),
+    };
+    format!("{PROFILE_ROLE_FAILED}{role} for profile {name} failed: {what}")
+}
+
+/// The value of `key` in the config file's section of profile `name`.
+fn profile_key(text: &str, name: &str, key: &str) -> Option<String> {
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = defines_profile(t, name, true);
+        } else if inside
+            && let Some((k, v)) = t.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().to_string());
+        }
+    }
+    None
 }
 
 /// A Cognito Identity client signed with the default chain's credentials.
@@ -622,13 +667,26 @@ fn credentials_error(e: CredentialsError) -> CognitoError {
 fn provider_failure(e: &CredentialsError, detail: String) -> CognitoError {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = cause {
+        // A profile's role_arn (AssumeRole): say which role and profile, in words.
+        if let Some(sts) = err
+            .downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>()
+            .map(failure)
+        {
+            let detail = profile_role_detail(&sts);
+            return match sts {
+                Failure::Coded { code, status, .. }
+                    if !is_transient_answer(&code, status, &STS_TRANSIENT) =>
+                {
+                    CognitoError::CredentialsRefused { detail }
+                }
+                Failure::Uncoded { .. } => CognitoError::CredentialsRefused { detail },
+                Failure::NotSent(_) => CognitoError::CredentialsMisconfigured { detail },
+                _ => CognitoError::CredentialsUnavailable { detail },
+            };
+        }
         let sts = err
             .downcast_ref::<SdkError<AssumeRoleWithWebIdentityError, HttpResponse>>()
-            .map(failure)
-            .or_else(|| {
-                err.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>()
-                    .map(failure)
-            });
+            .map(failure);
         if let Some(sts) = sts {
             return match sts {
                 Failure::Coded { code, status, .. }
@@ -824,6 +882,22 @@ mod tests {
                 assert!(!text.contains(wrapper), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn a_wrong_kind_of_token_is_not_blamed_on_the_clock() {
+        let wrong_kind = CognitoError::TenantTokenRefused {
+            problem: "Namespace returned a session token, not a tenant token (nsct_…), for workspace tnt_a".into(),
+        };
+        assert!(
+            !wrong_kind.hint().contains("clock"),
+            "{}",
+            wrong_kind.hint()
+        );
+        let expired = CognitoError::TenantTokenRefused {
+            problem: "Namespace returned a token that has already expired".into(),
+        };
+        assert!(expired.hint().contains("clock"), "{}", expired.hint());
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl fmt::Display for Origin {
 /// One raw value and its origin.
 #[derive(Clone, Debug)]
 pub struct Raw {
-    /// The string as written (never empty).
+    /// The string as written (never empty, except an explicit `--profile ""`).
     pub value: String,
     /// Where it came from.
     pub origin: Origin,
@@ -232,7 +232,12 @@ impl Layer {
             cli::Command::Action => Layer::default(),
             cli::Command::Aws { command } => match command {
                 AwsCommand::AssumeRole(a) => Layer {
-                    aws_profile: raw(a.profile.clone(), Origin::flag("--profile")),
+                    // An explicit empty --profile (e.g. "$UNSET_VAR") is kept to be
+                    // refused: dropping it would print credentials to stdout instead.
+                    aws_profile: a.profile.clone().map(|value| Raw {
+                        value,
+                        origin: Origin::flag("--profile"),
+                    }),
                     ..role_layer(&a.role)
                         .over(limit_layer(&a.limits))
                         .over(output_layer(&a.output))

@@ -240,7 +240,7 @@ impl AllowedAccountIds {
 pub struct Region(String);
 
 impl Region {
-    /// Parses a region name of AWS's shape `^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`
+    /// Parses a region name of AWS's shape `^[a-z]{2,4}(-[a-z]+)+-([0-9]|[1-9][0-9])$`
     /// (`us-east-1`, `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`).
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
@@ -251,7 +251,9 @@ impl Region {
             && (2..=4).contains(&parts[0].len())
             && parts[..parts.len() - 1].iter().all(|p| letters(p))
             && parts.last().is_some_and(|n| {
-                (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
+                (1..=2).contains(&n.len())
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && !(n.len() == 2 && n.starts_with('0'))
             });
         if ok {
             Ok(Self(s.to_string()))
@@ -1274,11 +1276,13 @@ mod tests {
             "mx-central-1",
             "us-isob-east-1",
             "eusc-de-east-1",
+            "xx-test-10",
             " us-west-2 ",
         ] {
             assert!(Region::parse(ok).is_ok(), "{ok} refused");
         }
         for bad in [
+            "us-east-01",
             "us-east-1x",
             "us-east",
             "us-east-",

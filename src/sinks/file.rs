@@ -52,7 +52,14 @@ pub fn check_dir_writable(path: &Path) -> Result<(), String> {
         .prefix(".ns-federate-check-")
         .tempfile_in(dir)
         .map(drop)
-        .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
+        // The kind only: tempfile's message names the probe file, which means nothing to the user.
+        .map_err(|e| {
+            format!(
+                "the directory {} is not writable: {}",
+                dir.display(),
+                e.kind()
+            )
+        })
 }
 
 /// A file command file (`GITHUB_ENV`, `GITHUB_OUTPUT`): the runner creates
@@ -132,6 +139,15 @@ pub fn append_once(path: &Path, contents: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unusable_directory_is_named_not_the_probe_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("missing/credentials");
+        let err = check_dir_writable(&target).unwrap_err();
+        assert!(err.contains("is not writable"), "{err}");
+        assert!(!err.contains(".ns-federate-check-"), "{err}");
+    }
 
     #[test]
     fn atomic_write_is_private_and_replaces() {

@@ -1,8 +1,8 @@
 //! The AWS profile sink (`--profile NAME`, input `aws-profile`): the
 //! credentials go to the shared credentials file as section `[NAME]`, the
 //! region (when one was given) to the config file as `[profile NAME]`
-//! (`[default]` for the default profile). Only that section is replaced;
-//! every other byte of both files is kept. Files are 0600, written to a
+//! (`[default]` for the default profile). Only those keys of that section
+//! are set; every other line of both files is kept byte for byte. Files are 0600, written to a
 //! temporary file in the same directory and renamed; a directory created for
 //! them is 0700.
 //!
@@ -88,8 +88,17 @@ pub fn settings(
     let Some(raw) = &layer.aws_profile else {
         return Ok(None);
     };
-    let name = ProfileName::parse(&raw.value).map_err(|e| ConfigError::invalid(raw, e))?;
     let origin = &raw.origin;
+    if raw.value.trim().is_empty() {
+        return Err(ConfigError::invalid_secret(
+            origin,
+            Invalid {
+                problem: "it is an empty profile name".into(),
+                expected: "a profile name such as ci or default (leave the flag out to get the credentials on standard output)".into(),
+            },
+        ));
+    }
+    let name = ProfileName::parse(&raw.value).map_err(|e| ConfigError::invalid(raw, e))?;
     if !assume_role {
         return Err(ConfigError::missing(
             format!("{origin} only goes with assume-role: it writes AWS credentials."),
@@ -198,13 +207,32 @@ pub fn deliver(a: &AssumedRole, settings: &SinkSettings) -> Result<(), SinkError
         profile.name.as_str(),
         written_files(profile)
     );
-    if profile.credentials_file.starts_with(CONTAINER_HOME) {
-        h.log_line.push_str(
-            "; steps on the host find it under $RUNNER_TEMP/_github_home/.aws \
-             (point AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE there)",
-        );
+    if let Some(warning) = host_steps_warning(profile) {
+        tracing::warn!("{warning}");
     }
     github::deliver(&h, &settings.github)
+}
+
+/// Under the Docker action (files under `/github/home`): what later host
+/// steps must set to find the profile, which `AWS_PROFILE` alone cannot.
+fn host_steps_warning(profile: &ProfileSettings) -> Option<String> {
+    let on_host = |p: &Path| {
+        p.strip_prefix(CONTAINER_HOME)
+            .ok()
+            .map(|rest| format!("$RUNNER_TEMP/_github_home/{}", rest.display()))
+    };
+    let credentials = on_host(&profile.credentials_file)?;
+    let mut vars = format!("AWS_SHARED_CREDENTIALS_FILE={credentials}");
+    if profile.region.is_some()
+        && let Some(config) = on_host(&profile.config_file)
+    {
+        vars.push_str(&format!(" and AWS_CONFIG_FILE={config}"));
+    }
+    Some(format!(
+        "AWS profile {} is written inside the action's container ({}): later container steps find it as is, but later steps on the host (run: steps) need {vars}, not AWS_PROFILE alone.",
+        profile.name.as_str(),
+        profile.credentials_file.display()
+    ))
 }
 
 fn written_files(profile: &ProfileSettings) -> String {
@@ -242,23 +270,23 @@ pub fn preflight(profile: &ProfileSettings) -> Result<(), SinkError> {
     Ok(())
 }
 
-/// Writes `[NAME]` to the credentials file and, with a region, the profile's
-/// section to the config file.
+/// Sets the three credential keys of `[NAME]` in the credentials file and,
+/// with a region, the `region` key of the profile's config section; every
+/// other key of those sections is kept.
 pub fn write_profile(profile: &ProfileSettings, secrets: [&str; 3]) -> Result<(), SinkError> {
     let name = profile.name.as_str();
     let [key_id, secret, token] = secrets;
-    let credentials = section(
-        name,
-        &[
-            ("aws_access_key_id", key_id),
-            ("aws_secret_access_key", secret),
-            ("aws_session_token", token),
-        ],
-    )?;
+    let credentials = [
+        ("aws_access_key_id", key_id),
+        ("aws_secret_access_key", secret),
+        ("aws_session_token", token),
+    ];
+    check_values(&credentials)?;
     update_file(
         &profile.credentials_file,
         "the AWS credentials file",
         &[name],
+        name,
         &credentials,
     )?;
     if let Some(region) = &profile.region {
@@ -267,37 +295,41 @@ pub fn write_profile(profile: &ProfileSettings, secrets: [&str; 3]) -> Result<()
         } else {
             format!("profile {name}")
         };
-        // SDKs read `[profile default]` as the default profile too: replace both.
+        // SDKs read `[profile default]` as the default profile too: update that one.
         let names: &[&str] = if profile.name.is_default() {
             &["default", "profile default"]
         } else {
             &[header.as_str()]
         };
-        let config = section(&header, &[("region", region.as_str())])?;
-        update_file(&profile.config_file, "the AWS config file", names, &config)?;
+        let pairs = [("region", region.as_str())];
+        check_values(&pairs)?;
+        update_file(
+            &profile.config_file,
+            "the AWS config file",
+            names,
+            &header,
+            &pairs,
+        )?;
     }
     Ok(())
 }
 
-/// `[header]` and `key = value` lines; a value with a line break cannot be written.
-fn section(header: &str, pairs: &[(&str, &str)]) -> Result<String, SinkError> {
-    let mut s = format!("[{header}]\n");
-    for (k, v) in pairs {
-        if v.contains(['\n', '\r']) {
-            return Err(SinkError::Unsupported(format!(
-                "The value of {k} holds a line break, which an AWS profile cannot carry."
-            )));
-        }
-        s.push_str(&format!("{k} = {v}\n"));
+/// A value with a line break cannot be written as one `key = value` line.
+fn check_values(pairs: &[(&str, &str)]) -> Result<(), SinkError> {
+    match pairs.iter().find(|(_, v)| v.contains(['\n', '\r'])) {
+        Some((k, _)) => Err(SinkError::Unsupported(format!(
+            "The value of {k} holds a line break, which an AWS profile cannot carry."
+        ))),
+        None => Ok(()),
     }
-    Ok(s)
 }
 
 fn update_file(
     path: &Path,
     what: &'static str,
     names: &[&str],
-    section: &str,
+    header: &str,
+    pairs: &[(&str, &str)],
 ) -> Result<(), SinkError> {
     let fail = |detail: String| SinkError::Write {
         what,
@@ -319,7 +351,7 @@ fn update_file(
         Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(fail(format!("cannot read it: {e}"))),
     };
-    write_atomic(path, &replace_section(&existing, names, section)).map_err(fail)
+    write_atomic(path, &update_section(&existing, names, header, pairs)).map_err(fail)
 }
 
 /// Creates `dir` (and missing parents) with mode 0700, whatever the umask.
@@ -353,57 +385,160 @@ fn blank_or_comment(line: &[u8]) -> bool {
     t.is_empty() || t.starts_with(b"#") || t.starts_with(b";")
 }
 
-/// Puts `section` in place of the first section named one of `names`
-/// (removing any later ones, which INI readers refuse as duplicates), or
-/// appends it. Every other line is kept byte for byte, and so are blank and
-/// comment lines that end a replaced section (they introduce the next one).
-pub fn replace_section(existing: &[u8], names: &[&str], section: &str) -> Vec<u8> {
-    let section = if existing.windows(2).any(|w| w == b"\r\n") {
-        section.replace('\n', "\r\n")
+/// The key of a `key = value` line (not a header, comment, blank or indented
+/// continuation line).
+fn key_name(line: &[u8]) -> Option<String> {
+    if line.first().is_some_and(|b| b.is_ascii_whitespace()) || blank_or_comment(line) {
+        return None;
+    }
+    let eq = line.iter().position(|&b| b == b'=')?;
+    Some(String::from_utf8_lossy(&line[..eq]).trim().to_string())
+}
+
+/// An indented, non-blank line: the continuation of the key above (nested settings).
+fn continuation(line: &[u8]) -> bool {
+    line.first().is_some_and(|b| *b == b' ' || *b == b'\t') && !line.trim_ascii().is_empty()
+}
+
+/// Sets `pairs` in the first section named one of `names` (its header
+/// becomes `[header]`), or appends `[header]` with them. A set key replaces
+/// its old line (and that line's continuation lines); a missing one goes
+/// after the section's last key. Every other line of the file is kept byte
+/// for byte. A later section of the same names (a duplicate INI readers
+/// refuse) is folded into the first: its other keys move there unless the
+/// first has them, its set keys go.
+pub fn update_section(
+    existing: &[u8],
+    names: &[&str],
+    header: &str,
+    pairs: &[(&str, &str)],
+) -> Vec<u8> {
+    let eol: &[u8] = if existing.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
     } else {
-        section.to_string()
+        b"\n"
     };
-    let mut out: Vec<u8> = Vec::with_capacity(existing.len() + section.len() + 2);
-    let mut in_target = false;
-    let mut inserted = false;
-    let mut trailing: Vec<&[u8]> = Vec::new();
-    for line in existing.split_inclusive(|&b| b == b'\n') {
+    let lines: Vec<&[u8]> = existing.split_inclusive(|&b| b == b'\n').collect();
+    let is_set = |k: &str| pairs.iter().any(|(p, _)| *p == k);
+
+    // Which section each line is in: None before the first header, else
+    // (index of its header, whether that section is one of `names`).
+    let mut owner: Vec<Option<(usize, bool)>> = Vec::with_capacity(lines.len());
+    let mut current = None;
+    for (i, line) in lines.iter().enumerate() {
         if let Some(name) = header_name(line) {
-            if in_target {
-                trailing.drain(..).for_each(|l| out.extend_from_slice(l));
+            current = Some((i, names.contains(&name.as_str())));
+        }
+        owner.push(current);
+    }
+    let Some(target) = owner.iter().flatten().find(|(_, m)| *m).map(|(h, _)| *h) else {
+        return append_section(existing, eol, header, pairs);
+    };
+    let in_target = |i: usize| owner[i].is_some_and(|(h, _)| h == target);
+    // Where missing keys go: after the target's last key (or continuation) line.
+    let anchor = (target..lines.len())
+        .filter(|&i| in_target(i))
+        .rfind(|&i| key_name(lines[i]).is_some() || continuation(lines[i]))
+        .unwrap_or(target);
+
+    // Keys the target already has, and the lines moving in from duplicates.
+    let mut present: Vec<String> = (target..lines.len())
+        .filter(|&i| in_target(i))
+        .filter_map(|i| key_name(lines[i]))
+        .collect();
+    let mut moved: Vec<&[u8]> = Vec::new();
+    let mut keep_cont = false;
+    for (i, line) in lines.iter().enumerate() {
+        let later_duplicate = matches!(owner[i], Some((h, true)) if h != target && h != i);
+        if !later_duplicate {
+            continue;
+        }
+        if let Some(k) = key_name(line) {
+            keep_cont = !is_set(&k) && !present.contains(&k);
+            if keep_cont {
+                present.push(k);
+                moved.push(line);
             }
-            in_target = names.contains(&name.as_str());
-            if !in_target {
-                out.extend_from_slice(line);
-            } else if !inserted {
-                out.extend_from_slice(section.as_bytes());
-                inserted = true;
-            }
-        } else if !in_target {
-            out.extend_from_slice(line);
-        } else if blank_or_comment(line) {
-            trailing.push(line);
-        } else {
-            // A key of the old section: it goes, with the comments before it.
-            trailing.clear();
+        } else if continuation(line) && keep_cont {
+            moved.push(line);
         }
     }
-    for l in trailing {
-        out.extend_from_slice(l);
+
+    let mut out: Vec<u8> = Vec::with_capacity(existing.len() + 256);
+    let mut written: Vec<&str> = Vec::new();
+    let mut drop_cont = false;
+    for (i, line) in lines.iter().enumerate() {
+        match owner[i] {
+            Some((h, true)) if h == target => {
+                if i == target {
+                    if header_name(line).as_deref() == Some(header) {
+                        out.extend_from_slice(line);
+                    } else {
+                        out.extend_from_slice(format!("[{header}]").as_bytes());
+                        out.extend_from_slice(eol);
+                    }
+                } else if let Some(k) = key_name(line) {
+                    drop_cont = is_set(&k);
+                    if let Some((p, v)) = pairs.iter().find(|(p, _)| *p == k) {
+                        if !written.contains(p) {
+                            written.push(p);
+                            push_pair(&mut out, p, v, eol);
+                        }
+                    } else {
+                        out.extend_from_slice(line);
+                    }
+                } else if !(continuation(line) && drop_cont) {
+                    out.extend_from_slice(line);
+                }
+                if i == anchor {
+                    if !out.ends_with(b"\n") {
+                        out.extend_from_slice(eol);
+                    }
+                    for l in &moved {
+                        out.extend_from_slice(l);
+                        if !l.ends_with(b"\n") {
+                            out.extend_from_slice(eol);
+                        }
+                    }
+                    for (p, v) in pairs
+                        .iter()
+                        .filter(|(p, _)| !present.iter().any(|k| k == p))
+                    {
+                        push_pair(&mut out, p, v, eol);
+                    }
+                }
+            }
+            Some((h, true)) => {
+                // A duplicate: its header and keys went to the target; blank
+                // and comment lines stay (they may introduce the next section).
+                if i != h && key_name(line).is_none() && !continuation(line) {
+                    out.extend_from_slice(line);
+                }
+            }
+            _ => out.extend_from_slice(line),
+        }
     }
-    if !inserted {
-        let eol: &[u8] = if section.ends_with("\r\n") {
-            b"\r\n"
-        } else {
-            b"\n"
-        };
-        if !out.is_empty() && !out.ends_with(b"\n") {
-            out.extend_from_slice(eol);
-        }
-        if !out.is_empty() && !out.ends_with(b"\n\n") && !out.ends_with(b"\n\r\n") {
-            out.extend_from_slice(eol);
-        }
-        out.extend_from_slice(section.as_bytes());
+    out
+}
+
+fn push_pair(out: &mut Vec<u8>, key: &str, value: &str, eol: &[u8]) {
+    out.extend_from_slice(format!("{key} = {value}").as_bytes());
+    out.extend_from_slice(eol);
+}
+
+/// `existing`, a blank line, and a new `[header]` section with `pairs`.
+fn append_section(existing: &[u8], eol: &[u8], header: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = existing.to_vec();
+    if !out.is_empty() && !out.ends_with(b"\n") {
+        out.extend_from_slice(eol);
+    }
+    if !out.is_empty() && !out.ends_with(b"\n\n") && !out.ends_with(b"\n\r\n") {
+        out.extend_from_slice(eol);
+    }
+    out.extend_from_slice(format!("[{header}]").as_bytes());
+    out.extend_from_slice(eol);
+    for (k, v) in pairs {
+        push_pair(&mut out, k, v, eol);
     }
     out
 }
@@ -412,10 +547,10 @@ pub fn replace_section(existing: &[u8], names: &[&str], section: &str) -> Vec<u8
 mod tests {
     use super::*;
 
-    const SECTION: &str = "[ci]\naws_access_key_id = K\n";
+    const PAIRS: [(&str, &str); 2] = [("aws_access_key_id", "K"), ("region", "r")];
 
-    fn replaced(existing: &str, names: &[&str]) -> String {
-        String::from_utf8(replace_section(existing.as_bytes(), names, SECTION)).unwrap()
+    fn updated(existing: &str, names: &[&str]) -> String {
+        String::from_utf8(update_section(existing.as_bytes(), names, "ci", &PAIRS)).unwrap()
     }
 
     #[test]
@@ -430,43 +565,84 @@ mod tests {
 
     #[test]
     fn appends_to_missing_or_empty_files() {
-        assert_eq!(replaced("", &["ci"]), SECTION);
+        let new = "[ci]\naws_access_key_id = K\nregion = r\n";
+        assert_eq!(updated("", &["ci"]), new);
         assert_eq!(
-            replaced("[a]\nk = v", &["ci"]),
-            format!("[a]\nk = v\n\n{SECTION}")
+            updated("[a]\nk = v", &["ci"]),
+            format!("[a]\nk = v\n\n{new}")
         );
         assert_eq!(
-            replaced("[a]\nk = v\n\n", &["ci"]),
-            format!("[a]\nk = v\n\n{SECTION}")
+            updated("[a]\nk = v\n\n", &["ci"]),
+            format!("[a]\nk = v\n\n{new}")
+        );
+        assert_eq!(
+            updated("[cix]\nk=1\n", &["ci"]),
+            format!("[cix]\nk=1\n\n{new}")
         );
     }
 
     #[test]
-    fn replaces_only_the_named_section_and_keeps_comments_around_it() {
-        let before = "# mine\n[a]\nk = 1 ; x\n\n[ci]\n# old\naws_access_key_id = OLD\nregion=x\n\n# about b\n[b]\nk = 2\n[ci]\nz = 1\n";
-        let after = replaced(before, &["ci"]);
+    fn sets_only_the_given_keys_and_keeps_every_other_line() {
+        let before = "# mine\n[a]\nk = 1 ; x\n\n[ ci ]\n# old\naws_access_key_id = OLD\noutput = json\ncli_pager =\ns3 =\n  max_concurrent_requests = 2\n\n# about b\n[b]\nk = 2\n";
+        assert_eq!(
+            updated(before, &["ci"]),
+            "# mine\n[a]\nk = 1 ; x\n\n[ ci ]\n# old\naws_access_key_id = K\noutput = json\ncli_pager =\ns3 =\n  max_concurrent_requests = 2\nregion = r\n\n# about b\n[b]\nk = 2\n"
+        );
+        // A replaced key loses its old continuation lines; a section at the end
+        // without a final line break gets one.
+        assert_eq!(
+            updated("[ci]\nregion =\n  x = 1\nk=2", &["ci"]),
+            "[ci]\nregion = r\nk=2\naws_access_key_id = K\n"
+        );
+    }
+
+    #[test]
+    fn a_later_duplicate_is_folded_into_the_first_section() {
+        let before = "[profile default]\nregion = old\nk = 1\n\n[x]\ny = 2\n# dup\n[default]\nk = 9\nextra = 3\nregion = older\n";
+        let after = String::from_utf8(update_section(
+            before.as_bytes(),
+            &["default", "profile default"],
+            "default",
+            &[("region", "r")],
+        ))
+        .unwrap();
         assert_eq!(
             after,
-            format!("# mine\n[a]\nk = 1 ; x\n\n{SECTION}\n# about b\n[b]\nk = 2\n")
-        );
-        // A section at the end, and the other sections untouched.
-        assert_eq!(
-            replaced("[b]\nk=2\n[ ci ]\nold=1", &["ci"]),
-            format!("[b]\nk=2\n{SECTION}")
-        );
-        assert_eq!(
-            replaced("[cix]\nk=1\n", &["ci"]),
-            format!("[cix]\nk=1\n\n{SECTION}")
+            "[default]\nregion = r\nk = 1\nextra = 3\n\n[x]\ny = 2\n# dup\n"
         );
     }
 
     #[test]
     fn keeps_crlf_files_crlf() {
-        let after = replaced("[a]\r\nk = 1\r\n", &["ci"]);
         assert_eq!(
-            after,
-            "[a]\r\nk = 1\r\n\r\n[ci]\r\naws_access_key_id = K\r\n"
+            updated("[a]\r\nk = 1\r\n", &["ci"]),
+            "[a]\r\nk = 1\r\n\r\n[ci]\r\naws_access_key_id = K\r\nregion = r\r\n"
         );
+        assert_eq!(
+            updated("[ci]\r\nregion = x\r\nz = 1\r\n", &["ci"]),
+            "[ci]\r\nregion = r\r\nz = 1\r\naws_access_key_id = K\r\n"
+        );
+    }
+
+    #[test]
+    fn host_steps_are_told_where_a_container_profile_is() {
+        let settings = |dir: &str, region: Option<&str>| ProfileSettings {
+            name: ProfileName::parse("ci").unwrap(),
+            credentials_file: Path::new(dir).join(".aws/credentials"),
+            config_file: Path::new(dir).join(".aws/config"),
+            region: region.map(|r| Region::parse(r).unwrap()),
+        };
+        assert_eq!(
+            host_steps_warning(&settings("/home/me", Some("us-east-1"))),
+            None
+        );
+        let w = host_steps_warning(&settings("/github/home", Some("us-east-1"))).unwrap();
+        assert!(
+            w.contains("AWS_SHARED_CREDENTIALS_FILE=$RUNNER_TEMP/_github_home/.aws/credentials and AWS_CONFIG_FILE=$RUNNER_TEMP/_github_home/.aws/config"),
+            "{w}"
+        );
+        let w = host_steps_warning(&settings("/github/home", None)).unwrap();
+        assert!(!w.contains("AWS_CONFIG_FILE"), "{w}");
     }
 
     #[test]
@@ -479,6 +655,6 @@ mod tests {
 
     #[test]
     fn line_breaks_in_values_are_refused() {
-        assert!(section("ci", &[("aws_session_token", "a\nb")]).is_err());
+        assert!(check_values(&[("aws_session_token", "a\nb")]).is_err());
     }
 }
