@@ -711,62 +711,29 @@ mod tests {
 
     #[test]
     fn errors_name_the_input_and_the_expected_form() {
-        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
-        let cases: &[Case] = &[
+        // (input, its bad value, the expected form the message must show);
+        // every other case has a valid role-to-assume beside it.
+        let cases = [
             (
-                &[("role-to-assume", "arn:aws:iam::12:role/x")],
                 "role-to-assume",
+                "arn:aws:iam::12:role/x",
                 "arn:aws:iam::123456789012:role/NAME",
             ),
-            (
-                &[("role-to-assume", ARN), ("role-duration-seconds", "100")],
-                "role-duration-seconds",
-                "900..43200",
-            ),
-            (
-                &[
-                    ("role-to-assume", ARN),
-                    ("role-duration-seconds", "forever"),
-                ],
-                "role-duration-seconds",
-                "900..43200",
-            ),
-            (
-                &[("role-to-assume", ARN), ("role-session-name", "a b")],
-                "role-session-name",
-                "2 to 64",
-            ),
-            (
-                &[("role-to-assume", ARN), ("mode", "sideways")],
-                "mode",
-                "auto, assume-role, cognito-exchange",
-            ),
-            (
-                &[("role-to-assume", ARN), ("export-env", "maybe")],
-                "export-env",
-                "true, false, yes, no, 1, 0",
-            ),
-            (
-                &[("role-to-assume", ARN), ("inline-session-policy", "{nope")],
-                "inline-session-policy",
-                "JSON",
-            ),
-            (
-                &[
-                    ("role-to-assume", ARN),
-                    ("namespace-endpoint", "http://example.com"),
-                ],
-                "namespace-endpoint",
-                "https://",
-            ),
-            (
-                &[("role-to-assume", ARN), ("retry-max-attempts", "0")],
-                "retry-max-attempts",
-                "1 to 10",
-            ),
+            ("role-duration-seconds", "100", "900..43200"),
+            ("role-duration-seconds", "forever", "900..43200"),
+            ("role-session-name", "a b", "2 to 64"),
+            ("mode", "sideways", "auto, assume-role, cognito-exchange"),
+            ("export-env", "maybe", "true, false, yes, no, 1, 0"),
+            ("inline-session-policy", "{nope", "JSON"),
+            ("namespace-endpoint", "http://example.com", "https://"),
+            ("retry-max-attempts", "0", "1 to 10"),
         ];
-        for (inputs, name, form) in cases {
-            let err = action(inputs, &[]).expect_err(name);
+        for (name, value, form) in cases {
+            let mut inputs = vec![(name, value)];
+            if name != "role-to-assume" {
+                inputs.insert(0, ("role-to-assume", ARN));
+            }
+            let err = action(&inputs, &[]).expect_err(name);
             assert!(
                 err.message.contains(&format!("input `{name}`")),
                 "{name}: {}",

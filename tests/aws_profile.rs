@@ -96,12 +96,45 @@ fn assume(emu: &Emulator, home: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-fn assert_success(out: &Output) {
+/// Runs [`assume`] with `args` and asserts it succeeded.
+fn assume_ok(emu: &Emulator, home: &Path, args: &[&str]) -> Output {
+    let out = assume(emu, home, args).output().unwrap();
+    assert_success(&out);
+    out
+}
+
+/// Runs [`assume`] with `args` and asserts exit 2 with each of `needles` on stderr.
+fn assume_refused(emu: &Emulator, home: &Path, args: &[&str], needles: &[&str]) -> Output {
+    let out = assume(emu, home, args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    out
+}
+
+/// `HOME/.aws`, created empty.
+fn new_aws_dir(home: &Path) -> PathBuf {
+    let dir = home.join(".aws");
+    std::fs::create_dir(&dir).unwrap();
+    dir
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The section names of an INI text, in file order.
+fn section_names(text: &str) -> Vec<String> {
+    ini(text).into_iter().map(|(n, _)| n).collect()
+}
+
+/// Asserts the emulator accepts a call signed with these credentials.
+fn assert_issued(emu: &Emulator, key_id: &str, secret: &str, token: &str) {
     assert!(
-        out.status.success(),
-        "exit {:?}; stderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
+        credentials_are_the_ones_sts_issued(emu, key_id, secret, token),
+        "the profile's credentials are not the ones STS issued"
     );
 }
 
@@ -142,14 +175,11 @@ fn cli_writes_a_private_profile_that_the_aws_cli_uses() {
     assert_eq!(DEFAULT_TENANT, "tnt_emulator01");
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let out = assume(
+    let out = assume_ok(
         &emu,
         home.path(),
         &["--profile", "ci", "--region", "us-east-1"],
-    )
-    .output()
-    .unwrap();
-    assert_success(&out);
+    );
     assert!(
         out.stdout.is_empty(),
         "with --profile nothing goes to stdout"
@@ -167,7 +197,7 @@ fn cli_writes_a_private_profile_that_the_aws_cli_uses() {
     entries.sort();
     assert_eq!(entries, ["config", "credentials"], "no temporary file left");
 
-    let text = std::fs::read_to_string(&cred_file).unwrap();
+    let text = read(&cred_file);
     let (key_id, secret, token) = profile_creds(&text, "ci");
     assert_eq!(ini(&text).len(), 1);
     assert!(
@@ -177,14 +207,8 @@ fn cli_writes_a_private_profile_that_the_aws_cli_uses() {
         "the credentials file is not the standard comment-free layout"
     );
     assert!(key_id.starts_with("ASIA"), "not an STS session key id");
-    assert!(
-        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
-        "the profile's credentials are not the ones STS issued"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&config_file).unwrap(),
-        "[profile ci]\nregion = us-east-1\n"
-    );
+    assert_issued(&emu, &key_id, &secret, &token);
+    assert_eq!(read(&config_file), "[profile ci]\nregion = us-east-1\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     for s in [&key_id, &secret, &token] {
         assert!(!stderr.contains(s.as_str()), "a credential was logged");
@@ -261,7 +285,7 @@ fn an_existing_profile_gets_new_keys_and_everything_else_is_kept_byte_for_byte()
         .unwrap();
     assert_success(&out);
 
-    let text = std::fs::read_to_string(&cred_file).unwrap();
+    let text = read(&cred_file);
     let keys = section(&text, "ci");
     let (key_id, secret, token) = (
         key(&keys, "aws_access_key_id").to_string(),
@@ -278,15 +302,11 @@ fn an_existing_profile_gets_new_keys_and_everything_else_is_kept_byte_for_byte()
         text == expected,
         "the credentials file is not the old one with the [ci] credential keys updated"
     );
-    assert!(
-        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
-        "the profile's credentials are not the ones STS issued"
-    );
-    let names: Vec<String> = ini(&text).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["default", "ci", "prod"]);
+    assert_issued(&emu, &key_id, &secret, &token);
+    assert_eq!(section_names(&text), ["default", "ci", "prod"]);
 
     assert_eq!(
-        std::fs::read_to_string(&config_file).unwrap(),
+        read(&config_file),
         format!(
             "{config_head}[profile ci]\nregion = eu-west-1\noutput = json\ncli_pager =\n{config_tail}"
         ),
@@ -310,52 +330,34 @@ fn an_existing_profile_gets_new_keys_and_everything_else_is_kept_byte_for_byte()
 fn the_default_profile_uses_the_default_config_section() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let aws_dir = home.path().join(".aws");
-    std::fs::create_dir(&aws_dir).unwrap();
+    let aws_dir = new_aws_dir(home.path());
     std::fs::write(
         aws_dir.join("config"),
         "[profile default]\nregion = us-west-1\n\n[profile x]\nregion = us-east-2\n",
     )
     .unwrap();
-    let out = assume(
+    assume_ok(
         &emu,
         home.path(),
         &["--profile", "default", "--region", "eu-central-1"],
-    )
-    .output()
-    .unwrap();
-    assert_success(&out);
-    let text = std::fs::read_to_string(aws_dir.join("credentials")).unwrap();
-    let (key_id, secret, token) = profile_creds(&text, "default");
-    assert!(
-        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &token),
-        "the default profile's credentials are not the ones STS issued"
     );
+    let (key_id, secret, token) = profile_creds(&read(&aws_dir.join("credentials")), "default");
+    assert_issued(&emu, &key_id, &secret, &token);
     // `[profile default]` also means the default profile to SDKs: replaced, not duplicated.
-    assert_eq!(
-        std::fs::read_to_string(aws_dir.join("config")).unwrap(),
-        "[default]\nregion = eu-central-1\n\n[profile x]\nregion = us-east-2\n"
-    );
+    let config = "[default]\nregion = eu-central-1\n\n[profile x]\nregion = us-east-2\n";
+    assert_eq!(read(&aws_dir.join("config")), config);
     // Without a region the config file is left alone.
-    let out = assume(&emu, home.path(), &["--profile", "other"])
-        .output()
-        .unwrap();
-    assert_success(&out);
-    assert_eq!(
-        std::fs::read_to_string(aws_dir.join("config")).unwrap(),
-        "[default]\nregion = eu-central-1\n\n[profile x]\nregion = us-east-2\n"
-    );
-    let text = std::fs::read_to_string(aws_dir.join("credentials")).unwrap();
-    let names: Vec<String> = ini(&text).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["default", "other"]);
+    assume_ok(&emu, home.path(), &["--profile", "other"]);
+    assert_eq!(read(&aws_dir.join("config")), config);
+    let text = read(&aws_dir.join("credentials"));
+    assert_eq!(section_names(&text), ["default", "other"]);
 }
 
 #[test]
 fn a_symlinked_credentials_file_is_refused() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let aws_dir = home.path().join(".aws");
-    std::fs::create_dir(&aws_dir).unwrap();
+    let aws_dir = new_aws_dir(home.path());
     let real = home.path().join("real-credentials");
     std::fs::write(&real, "[keep]\nk = v\n").unwrap();
     std::os::unix::fs::symlink(&real, aws_dir.join("credentials")).unwrap();
@@ -366,7 +368,7 @@ fn a_symlinked_credentials_file_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("symbolic link"), "{stderr}");
     assert_eq!(emu.request_count(), 0, "refused before anything is sent");
-    assert_eq!(std::fs::read_to_string(&real).unwrap(), "[keep]\nk = v\n");
+    assert_eq!(read(&real), "[keep]\nk = v\n");
     assert!(
         std::fs::symlink_metadata(aws_dir.join("credentials"))
             .unwrap()
@@ -392,28 +394,15 @@ fn bad_profile_names_and_combinations_exit_2_before_anything_is_sent() {
             "--format json",
         ),
     ] {
-        let out = assume(&emu, home.path(), args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assume_refused(&emu, home.path(), args, &[needle]);
     }
     assert_eq!(emu.request_count(), 0, "nothing may be sent");
     assert!(!home.path().join(".aws").exists(), "nothing may be written");
 
-    let token = tenant_token(&emu);
-    let env = emulator_env(&emu);
     let mut job = Job::new();
-    let r = job.run_action(
-        bin(),
-        &action_yml(),
-        &[
-            ("role-to-assume", DEFAULT_ROLE_ARN),
-            ("namespace-token", &token),
-            ("aws-profile", "ci/prod"),
-        ],
-        &pairs(&env),
-    );
+    let (r, _) = assume_role_step(&mut job, &emu, &[("aws-profile", "ci/prod")], &[]);
     assert_fails(&r, 2, &["input `aws-profile`", "A-Z a-z 0-9 _ . + @ -"]);
+    let env = emulator_env(&emu);
     let r = job.run_action(
         bin(),
         &action_yml(),
@@ -455,18 +444,14 @@ fn the_action_writes_the_profile_and_exports_only_aws_profile() {
 
     // The emulated job's HOME (the runner's `/github/home` analogue).
     let home = job.dir().parent().unwrap().join("home");
-    let text = std::fs::read_to_string(home.join(".aws/credentials")).unwrap();
-    let (key_id, secret, session) = profile_creds(&text, "ci");
+    let (key_id, secret, session) = profile_creds(&read(&home.join(".aws/credentials")), "ci");
     assert_eq!(mode(&home.join(".aws")), 0o700);
     assert_eq!(mode(&home.join(".aws/credentials")), 0o600);
     assert_eq!(
-        std::fs::read_to_string(home.join(".aws/config")).unwrap(),
+        read(&home.join(".aws/config")),
         "[profile ci]\nregion = us-east-1\n"
     );
-    assert!(
-        credentials_are_the_ones_sts_issued(&emu, &key_id, &secret, &session),
-        "the profile's credentials are not the ones STS issued"
-    );
+    assert_issued(&emu, &key_id, &secret, &session);
     // Masks come first, though no credential is printed or exported.
     r.assert_masked_before_use(&[&key_id, &secret, &session]);
     for s in [&key_id, &secret, &session] {
@@ -515,8 +500,7 @@ fn the_action_writes_the_profile_and_exports_only_aws_profile() {
 fn only_the_region_key_of_an_existing_config_section_changes() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let aws_dir = home.path().join(".aws");
-    std::fs::create_dir(&aws_dir).unwrap();
+    let aws_dir = new_aws_dir(home.path());
     std::fs::write(
         aws_dir.join("config"),
         "[profile deploy]\nregion = us-west-2\noutput = json\ncli_pager =\n\n[profile bare]\noutput = text\n",
@@ -527,29 +511,19 @@ fn only_the_region_key_of_an_existing_config_section_changes() {
         "[deploy]\nregion = ap-east-1\naws_access_key_id = AKIAOLD\n",
     )
     .unwrap();
-    let out = assume(
-        &emu,
-        home.path(),
-        &["--profile", "deploy", "--region", "eu-central-1"],
-    )
-    .output()
-    .unwrap();
-    assert_success(&out);
-    let out = assume(
-        &emu,
-        home.path(),
-        &["--profile", "bare", "--region", "eu-north-1"],
-    )
-    .output()
-    .unwrap();
-    assert_success(&out);
+    for (profile, region) in [("deploy", "eu-central-1"), ("bare", "eu-north-1")] {
+        assume_ok(
+            &emu,
+            home.path(),
+            &["--profile", profile, "--region", region],
+        );
+    }
     // The region is replaced in place, or added after the last key.
     assert_eq!(
-        std::fs::read_to_string(aws_dir.join("config")).unwrap(),
+        read(&aws_dir.join("config")),
         "[profile deploy]\nregion = eu-central-1\noutput = json\ncli_pager =\n\n[profile bare]\noutput = text\nregion = eu-north-1\n"
     );
-    let text = std::fs::read_to_string(aws_dir.join("credentials")).unwrap();
-    let keys = section(&text, "deploy");
+    let keys = section(&read(&aws_dir.join("credentials")), "deploy");
     let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
@@ -562,14 +536,11 @@ fn only_the_region_key_of_an_existing_config_section_changes() {
         "the credentials section keeps its region key"
     );
     assert_eq!(key(&keys, "region"), "ap-east-1");
-    assert!(
-        credentials_are_the_ones_sts_issued(
-            &emu,
-            key(&keys, "aws_access_key_id"),
-            key(&keys, "aws_secret_access_key"),
-            key(&keys, "aws_session_token")
-        ),
-        "the profile's credentials are not the ones STS issued"
+    assert_issued(
+        &emu,
+        key(&keys, "aws_access_key_id"),
+        key(&keys, "aws_secret_access_key"),
+        key(&keys, "aws_session_token"),
     );
 }
 
@@ -578,11 +549,12 @@ fn an_explicit_empty_profile_flag_exits_2_but_an_empty_input_means_not_given() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     for args in [&["--profile", ""][..], &["--profile=  "][..]] {
-        let out = assume(&emu, home.path(), args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains("empty profile name"), "{args:?}: {stderr}");
-        assert!(stderr.contains("--profile"), "{args:?}: {stderr}");
+        let out = assume_refused(
+            &emu,
+            home.path(),
+            args,
+            &["empty profile name", "--profile"],
+        );
         assert!(out.stdout.is_empty(), "nothing may go to stdout");
     }
     assert_eq!(emu.request_count(), 0, "nothing may be sent");

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -19,6 +21,22 @@ fn exports(text: &str) -> Vec<(String, String)> {
             (k.to_string(), v.to_string())
         })
         .collect()
+}
+
+/// The variables every credentials output holds, in the order written.
+const CREDENTIAL_VARS: [&str; 4] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+];
+
+/// Asserts `file` is readable and writable by its owner only.
+fn assert_private(file: &Path) {
+    assert_eq!(
+        std::fs::metadata(file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 fn get<'a>(vars: &'a [(String, String)], name: &str) -> &'a str {
@@ -54,35 +72,18 @@ fn the_nsc_line_writes_aws_env_and_sourcing_it_gives_a_working_environment() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "exit {:?}; stderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(
         out.stdout.is_empty(),
         "with --write_env nothing goes to stdout"
     );
 
     let file = work.path().join("aws.env");
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_private(&file);
     let text = std::fs::read_to_string(&file).unwrap();
     let vars = exports(&text);
     let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_CREDENTIAL_EXPIRATION"
-        ]
-    );
+    assert_eq!(names, CREDENTIAL_VARS);
     let stderr = String::from_utf8_lossy(&out.stderr);
     for (_, v) in &vars[..3] {
         assert!(!stderr.contains(v.as_str()), "a credential was logged");
@@ -103,12 +104,7 @@ fn the_nsc_line_writes_aws_env_and_sourcing_it_gives_a_working_environment() {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    for name in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_CREDENTIAL_EXPIRATION",
-    ] {
+    for name in CREDENTIAL_VARS {
         assert!(
             get(&env, name) == get(&vars, name),
             "{name} differs after `source aws.env`"
@@ -135,11 +131,7 @@ fn without_write_env_the_export_lines_go_to_stdout() {
         .args(["aws", "assume-role", "--duration", "1h"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let vars = exports(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(vars.len(), 4);
     assert!(get(&vars, "AWS_ACCESS_KEY_ID").starts_with("ASIA"));
@@ -216,15 +208,7 @@ fn json_credential_process_and_dotenv_formats() {
         .lines()
         .map(|l| l.split_once('=').unwrap().0)
         .collect();
-    assert_eq!(
-        names,
-        [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_CREDENTIAL_EXPIRATION"
-        ]
-    );
+    assert_eq!(names, CREDENTIAL_VARS);
     assert!(!dotenv.contains('\''), "dotenv values are not quoted");
 }
 
@@ -232,37 +216,27 @@ fn json_credential_process_and_dotenv_formats() {
 fn bad_flags_exit_2_and_name_the_flag() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let out = cli(&emu, home.path())
-        .args([
-            "aws",
-            "assume-role",
-            "--role_arn",
-            "nope",
-            "--duration",
-            "1h",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--role-arn"), "{stderr}");
-    assert!(
-        stderr.contains("arn:aws:iam::123456789012:role/NAME"),
-        "{stderr}"
-    );
-    let out = cli(&emu, home.path())
-        .args([
-            "aws",
-            "assume-role",
-            "--role-arn",
-            DEFAULT_ROLE_ARN,
-            "--duration",
-            "forever",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("flag --duration"));
+    for (args, needles) in [
+        (
+            ["--role_arn", "nope", "--duration", "1h"],
+            &["--role-arn", "arn:aws:iam::123456789012:role/NAME"][..],
+        ),
+        (
+            ["--role-arn", DEFAULT_ROLE_ARN, "--duration", "forever"],
+            &["flag --duration"][..],
+        ),
+    ] {
+        let out = cli(&emu, home.path())
+            .args(["aws", "assume-role"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in needles {
+            assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        }
+    }
     assert_eq!(emu.request_count(), 0);
 }
 
@@ -302,11 +276,7 @@ fn web_identity_writes_a_private_token_file_that_sts_accepts() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let vars = exports(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(get(&vars, "AWS_ROLE_ARN"), DEFAULT_ROLE_ARN);
     assert_eq!(
@@ -319,11 +289,7 @@ fn web_identity_writes_a_private_token_file_that_sts_accepts() {
         get(&vars, "AWS_WEB_IDENTITY_TOKEN_FILE"),
         file.to_string_lossy()
     );
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_private(&file);
     let jwt = std::fs::read_to_string(&file).unwrap();
 
     // An SDK assuming the role with that file's token gets credentials.

@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use common::{HOUR, cli, output_text};
 use ns_federate::sinks::nsc_token::token_spec;
@@ -16,13 +17,35 @@ const TRUST: &str = "nsl.tenants.TenantsService/TrustAWSCognitoIdentityPool";
 const POOL: &str = "eu-west-1:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const POOL_UUID: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
-fn trust(emu: &Emulator, home: &std::path::Path, token: &str, args: &[&str]) -> Command {
-    let spec = token_spec(&SecretString::from(token.to_string()));
+/// The pool and workspace flags most tests trust with.
+const POOL_ARGS: [&str; 4] = ["--identity-pool", POOL, "--tenant-id", DEFAULT_TENANT];
+
+/// `auth trust-aws-cognito-identity-pool ARGS` with no token given.
+fn trust_without_token(emu: &Emulator, home: &Path, args: &[&str]) -> Command {
     let mut cmd = cli(emu, home);
-    cmd.env("NSC_TOKEN_SPEC", spec.expose_secret())
-        .args(["auth", "trust-aws-cognito-identity-pool"])
+    cmd.args(["auth", "trust-aws-cognito-identity-pool"])
         .args(args);
     cmd
+}
+
+fn trust(emu: &Emulator, home: &Path, token: &str, args: &[&str]) -> Command {
+    let spec = token_spec(&SecretString::from(token.to_string()));
+    let mut cmd = trust_without_token(emu, home, args);
+    cmd.env("NSC_TOKEN_SPEC", spec.expose_secret());
+    cmd
+}
+
+/// Runs `cmd`; returns its output and its text with `token` redacted.
+fn run_redacted(mut cmd: Command, token: &str) -> (Output, String) {
+    let out = cmd.output().unwrap();
+    let t = output_text(&out).replace(token, "***");
+    (out, t)
+}
+
+/// Runs [`trust`] with [`POOL_ARGS`] and asserts it succeeded.
+fn trust_ok(emu: &Emulator, home: &Path, token: &str) {
+    let (out, t) = run_redacted(trust(emu, home, token, &POOL_ARGS), token);
+    assert_eq!(out.status.code(), Some(0), "{t}");
 }
 
 #[test]
@@ -30,22 +53,15 @@ fn trusts_the_pool_with_a_token_of_the_same_workspace() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     let token = emu.tenant_token(DEFAULT_TENANT, None, HOUR);
-    let out = trust(
-        &emu,
-        home.path(),
-        &token,
-        &[
-            "--aws-region",
-            "eu-west-1",
-            "--identity-pool",
-            POOL_UUID,
-            "--tenant-id",
-            DEFAULT_TENANT,
-        ],
-    )
-    .output()
-    .unwrap();
-    let t = output_text(&out).replace(&token, "***");
+    let args = [
+        "--aws-region",
+        "eu-west-1",
+        "--identity-pool",
+        POOL_UUID,
+        "--tenant-id",
+        DEFAULT_TENANT,
+    ];
+    let (out, t) = run_redacted(trust(&emu, home.path(), &token, &args), &token);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(
         t.contains(&format!(
@@ -76,15 +92,7 @@ fn refuses_a_token_of_another_workspace_before_sending() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     let token = emu.tenant_token("tnt_other", None, HOUR);
-    let out = trust(
-        &emu,
-        home.path(),
-        &token,
-        &["--identity-pool", POOL, "--tenant-id", DEFAULT_TENANT],
-    )
-    .output()
-    .unwrap();
-    let t = output_text(&out).replace(&token, "***");
+    let (out, t) = run_redacted(trust(&emu, home.path(), &token, &POOL_ARGS), &token);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("tnt_other") && t.contains(DEFAULT_TENANT), "{t}");
     assert!(t.contains("Nothing was sent"), "{t}");
@@ -98,20 +106,7 @@ fn a_session_token_is_exchanged_first() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     let session = emu.session_token(DEFAULT_TENANT, HOUR);
-    let out = trust(
-        &emu,
-        home.path(),
-        &session,
-        &["--identity-pool", POOL, "--tenant-id", DEFAULT_TENANT],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        output_text(&out).replace(&session, "***")
-    );
+    trust_ok(&emu, home.path(), &session);
     assert_eq!(
         emu.count("nsl.signin.SigninService/IssueTenantTokenFromSession"),
         1
@@ -124,16 +119,9 @@ fn a_session_token_is_exchanged_first() {
 fn the_users_nsc_login_is_used_and_no_token_lists_the_sources() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = cli(&emu, home.path());
-    cmd.args([
-        "auth",
-        "trust-aws-cognito-identity-pool",
-        "--identity-pool",
-        POOL,
-        "--tenant-id",
-        DEFAULT_TENANT,
-    ]);
-    let out = cmd.output().unwrap();
+    let out = trust_without_token(&emu, home.path(), &POOL_ARGS)
+        .output()
+        .unwrap();
     let t = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(
@@ -150,22 +138,13 @@ fn the_users_nsc_login_is_used_and_no_token_lists_the_sources() {
         format!("{{\"bearer_token\":\"{token}\"}}"),
     )
     .unwrap();
-    let mut cmd = cli(&emu, home.path());
-    cmd.args([
-        "auth",
-        "trust-aws-cognito-identity-pool",
-        "--identity_pool",
-        POOL,
-        "--tenant_id",
-        DEFAULT_TENANT,
-    ]);
-    let out = cmd.output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        output_text(&out).replace(&token, "***")
+    let cmd = trust_without_token(
+        &emu,
+        home.path(),
+        &["--identity_pool", POOL, "--tenant_id", DEFAULT_TENANT],
     );
+    let (out, t) = run_redacted(cmd, &token);
+    assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(emu.is_pool_trusted(DEFAULT_TENANT, POOL));
 }
 
@@ -198,8 +177,7 @@ fn bad_pool_or_tenant_is_refused_before_sending() {
         (vec!["--identity-pool", POOL], "--tenant-id"),
         (vec!["--tenant-id", DEFAULT_TENANT], "--identity-pool"),
     ] {
-        let out = trust(&emu, home.path(), &token, &args).output().unwrap();
-        let t = output_text(&out).replace(&token, "***");
+        let (out, t) = run_redacted(trust(&emu, home.path(), &token, &args), &token);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {t}");
         assert!(t.contains(needle), "{args:?}: {t}");
     }
@@ -232,20 +210,7 @@ fn after_trusting_the_exchange_through_the_pool_works() {
     assert!(output_text(&before).contains("trust-aws-cognito-identity-pool"));
 
     let token = emu.tenant_token(DEFAULT_TENANT, None, HOUR);
-    let out = trust(
-        &emu,
-        home.path(),
-        &token,
-        &["--identity-pool", POOL, "--tenant-id", DEFAULT_TENANT],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        output_text(&out).replace(&token, "***")
-    );
+    trust_ok(&emu, home.path(), &token);
 
     let after = exchange();
     assert!(

@@ -160,18 +160,30 @@ fn a_token_file_starting_with_a_byte_order_mark_is_accepted() {
 
 // --- 11, 12: web-identity ---
 
+/// `aws web-identity --token-file wi.jwt` run in `work` with `token` and then `extra`.
+fn web_identity(
+    emu: &Emulator,
+    home: &std::path::Path,
+    work: &std::path::Path,
+    token: &str,
+    extra: &[&str],
+) -> Output {
+    cli(emu, home)
+        .current_dir(work)
+        .args(["aws", "web-identity", "--role-arn", DEFAULT_ROLE_ARN])
+        .args(["--token-file", "wi.jwt", "--namespace-token", token])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn web_identity_exports_an_absolute_token_file_path() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let token = tenant_token(&emu);
-    let out = cli(&emu, home.path())
-        .current_dir(work.path())
-        .args(["aws", "web-identity", "--role-arn", DEFAULT_ROLE_ARN])
-        .args(["--token-file", "wi.jwt", "--namespace-token", &token])
-        .output()
-        .unwrap();
+    let out = web_identity(&emu, home.path(), work.path(), &token, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "exit {:?}", out.status.code());
     let expected = work.path().join("wi.jwt");
@@ -196,20 +208,17 @@ fn web_identity_with_a_format_it_cannot_serve_sends_nothing() {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let token = tenant_token(&emu);
-    let out = cli(&emu, home.path())
-        .current_dir(work.path())
-        .args(["aws", "web-identity", "--role-arn", DEFAULT_ROLE_ARN])
-        .args(["--token-file", "wi.jwt", "--namespace-token", &token])
-        .args(["--format", "credential-process"])
-        .output()
-        .unwrap();
-    let all = output_text(&out);
-    assert_eq!(out.status.code(), Some(2), "{}", all.replace(&token, "***"));
-    assert!(
-        all.contains("credential-process"),
-        "{}",
-        all.replace(&token, "***")
+    let out = web_identity(
+        &emu,
+        home.path(),
+        work.path(),
+        &token,
+        &["--format", "credential-process"],
     );
+    let all = output_text(&out);
+    let shown = all.replace(&token, "***");
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(all.contains("credential-process"), "{shown}");
     assert_eq!(emu.request_count(), 0, "an ID token was minted");
     assert!(
         !work.path().join("wi.jwt").exists(),

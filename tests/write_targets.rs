@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use common::*;
 use ns_federate_emulator::runner::action_inputs_env;
-use ns_federate_emulator::{DEFAULT_POOL, DEFAULT_ROLE_ARN, DEFAULT_TENANT, Emulator};
+use ns_federate_emulator::{DEFAULT_ROLE_ARN, Emulator};
 
 fn mkfifo(path: &Path) {
     let c = CString::new(path.as_os_str().as_bytes()).unwrap();
@@ -75,65 +75,54 @@ fn assert_untouched(victim: &Path, link: &Path, subdir: &Path, fifo: &Path) {
     );
 }
 
+/// Runs `check` on a symlink to a file, a directory and a FIFO, then
+/// asserts all three (and the symlink's target) are untouched.
+fn for_each_special_target(check: impl Fn(&Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    let (victim, link, subdir, fifo) = special_targets(dir.path());
+    for target in [&link, &subdir, &fifo] {
+        check(target);
+    }
+    assert_untouched(&victim, &link, &subdir, &fifo);
+}
+
+/// `ns-federate aws SUBCOMMAND --role-arn … --namespace-token TOKEN`.
+fn aws_cmd(emu: &Emulator, home: &Path, subcommand: &str, token: &str) -> Command {
+    let mut cmd = cli(emu, home);
+    cmd.args(["aws", subcommand, "--role-arn", DEFAULT_ROLE_ARN])
+        .args(["--namespace-token", token]);
+    cmd
+}
+
 #[test]
 fn write_env_refuses_a_symlink_a_directory_and_a_fifo() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (victim, link, subdir, fifo) = special_targets(dir.path());
     let token = tenant_token(&emu);
-    for target in [&link, &subdir, &fifo] {
-        let out = cli(&emu, home.path())
-            .args(["aws", "assume-role", "--role-arn", DEFAULT_ROLE_ARN])
-            .args(["--namespace-token", &token])
+    for_each_special_target(|target| {
+        let out = aws_cmd(&emu, home.path(), "assume-role", &token)
             .arg("--write_env")
             .arg(target)
             .output()
             .unwrap();
         assert_refused_target(&out, target, &emu, &[&token]);
-    }
-    assert_untouched(&victim, &link, &subdir, &fifo);
+    });
 }
 
 #[test]
 fn token_files_refuse_a_symlink_a_directory_and_a_fifo() {
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (victim, link, subdir, fifo) = special_targets(dir.path());
     let token = tenant_token(&emu);
-    for target in [&link, &subdir, &fifo] {
-        let out = cli(&emu, home.path())
-            .args(["aws", "web-identity", "--role-arn", DEFAULT_ROLE_ARN])
-            .args(["--namespace-token", &token])
+    for_each_special_target(|target| {
+        let out = aws_cmd(&emu, home.path(), "web-identity", &token)
             .arg("--token-file")
             .arg(target)
             .output()
             .unwrap();
         assert_refused_target(&out, target, &emu, &[&token]);
 
-        let out = cli(&emu, home.path())
-            .env(
-                "AWS_ACCESS_KEY_ID",
-                ns_federate_emulator::TEST_ACCESS_KEY_ID,
-            )
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                ns_federate_emulator::TEST_SECRET_ACCESS_KEY,
-            )
-            .args([
-                "auth",
-                "exchange-aws-cognito-token",
-                "--aws-region",
-                "us-east-1",
-            ])
-            .args([
-                "--identity-pool",
-                DEFAULT_POOL,
-                "--tenant-id",
-                DEFAULT_TENANT,
-            ])
-            .arg("--token-file")
+        let out = exchange(&emu, home.path(), &["--token-file"])
             .arg(target)
             .output()
             .unwrap();
@@ -143,8 +132,7 @@ fn token_files_refuse_a_symlink_a_directory_and_a_fifo() {
             &emu,
             &[ns_federate_emulator::TEST_SECRET_ACCESS_KEY],
         );
-    }
-    assert_untouched(&victim, &link, &subdir, &fifo);
+    });
 }
 
 #[test]
@@ -153,9 +141,7 @@ fn write_env_into_a_missing_directory_fails_before_anything_is_sent() {
     let home = tempfile::tempdir().unwrap();
     let token = tenant_token(&emu);
     let target = home.path().join("missing/aws.env");
-    let out = cli(&emu, home.path())
-        .args(["aws", "assume-role", "--role-arn", DEFAULT_ROLE_ARN])
-        .args(["--namespace-token", &token])
+    let out = aws_cmd(&emu, home.path(), "assume-role", &token)
         .arg("--write-env")
         .arg(&target)
         .output()

@@ -319,6 +319,16 @@ pub fn exchange_without_keys(emu: &Emulator, home: &Path, extra: &[&str]) -> Com
     cmd
 }
 
+/// Asserts a process exited 0, showing its exit code and stderr otherwise.
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}; stderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `cmd` to completion.
 pub fn run_cli(mut cmd: Command) -> Output {
     cmd.output().expect("run ns-federate")
