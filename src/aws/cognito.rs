@@ -663,6 +663,21 @@ fn credentials_error(e: CredentialsError) -> CognitoError {
     }
 }
 
+/// An STS call the credential chain made (a profile's role, web identity) that
+/// failed: refused, misconfigured, or unavailable.
+fn chain_sts_failure(sts: Failure, detail: String) -> CognitoError {
+    match sts {
+        Failure::Coded { code, status, .. }
+            if !is_transient_answer(&code, status, &STS_TRANSIENT) =>
+        {
+            CognitoError::CredentialsRefused { detail }
+        }
+        Failure::Uncoded { .. } => CognitoError::CredentialsRefused { detail },
+        Failure::NotSent(_) => CognitoError::CredentialsMisconfigured { detail },
+        _ => CognitoError::CredentialsUnavailable { detail },
+    }
+}
+
 /// A provider that ran and failed: what its cause chain says.
 fn provider_failure(e: &CredentialsError, detail: String) -> CognitoError {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(e);
@@ -673,31 +688,13 @@ fn provider_failure(e: &CredentialsError, detail: String) -> CognitoError {
             .map(failure)
         {
             let detail = profile_role_detail(&sts);
-            return match sts {
-                Failure::Coded { code, status, .. }
-                    if !is_transient_answer(&code, status, &STS_TRANSIENT) =>
-                {
-                    CognitoError::CredentialsRefused { detail }
-                }
-                Failure::Uncoded { .. } => CognitoError::CredentialsRefused { detail },
-                Failure::NotSent(_) => CognitoError::CredentialsMisconfigured { detail },
-                _ => CognitoError::CredentialsUnavailable { detail },
-            };
+            return chain_sts_failure(sts, detail);
         }
         let sts = err
             .downcast_ref::<SdkError<AssumeRoleWithWebIdentityError, HttpResponse>>()
             .map(failure);
         if let Some(sts) = sts {
-            return match sts {
-                Failure::Coded { code, status, .. }
-                    if !is_transient_answer(&code, status, &STS_TRANSIENT) =>
-                {
-                    CognitoError::CredentialsRefused { detail }
-                }
-                Failure::Uncoded { .. } => CognitoError::CredentialsRefused { detail },
-                Failure::NotSent(_) => CognitoError::CredentialsMisconfigured { detail },
-                _ => CognitoError::CredentialsUnavailable { detail },
-            };
+            return chain_sts_failure(sts, detail);
         }
         if err.is::<CleartextRefused>() {
             return CognitoError::CredentialsMisconfigured { detail };
