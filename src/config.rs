@@ -113,8 +113,6 @@ pub enum Command {
     TrustPool(TrustPoolSettings),
     /// `aws trust-policy`: print the role trust policy (no network).
     TrustPolicy(TrustPolicySettings),
-    /// A command whose flow is not built yet (named for the message).
-    NotImplemented(&'static str),
     /// `aws web-identity`: write an ID token for SDKs to assume the role themselves.
     WebIdentity(WebIdentitySettings),
 }

@@ -72,18 +72,13 @@ pub enum Error {
     /// The result could not be written.
     #[error(transparent)]
     Sink(#[from] SinkError),
-    /// The command exists but its flow is not built yet.
-    #[error("`{0}` is not implemented yet in this version of ns-federate.")]
-    NotImplemented(&'static str),
 }
 
 impl Error {
     /// The process exit code: the one mapping.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::NotImplemented(_) | Self::RoleAccountNotAllowed { .. } => {
-                exit::BAD_INPUT
-            }
+            Self::Config(_) | Self::RoleAccountNotAllowed { .. } => exit::BAD_INPUT,
             Self::Token(TokenError::Fetch { error, .. }) | Self::Namespace(error) => {
                 namespace_exit(error)
             }
@@ -101,7 +96,6 @@ impl Error {
     pub fn title(&self) -> &'static str {
         match self {
             Self::Config(_) => "Invalid input",
-            Self::NotImplemented(_) => "Not implemented",
             Self::Token(TokenError::NotFound { .. }) => "No Namespace token",
             Self::Token(TokenError::Fetch { .. }) => "Could not get a Namespace token",
             Self::Token(_) => "Unusable Namespace token",
@@ -132,7 +126,6 @@ impl Error {
                 "Run again; if it keeps happening, raise timeout-seconds (--timeout) or check the network.".to_string()
             }
             Self::Sink(e) => e.hint(),
-            Self::NotImplemented(_) => "Use a release that has it, or `nsc` for this command meanwhile.".to_string(),
         }
     }
 

@@ -85,6 +85,5 @@ pub async fn run(config: &Config, deadline: Instant) -> Result<Outcome, Error> {
             let w = web_identity::run(settings, &config.namespace.tokens, &namespace).await?;
             Ok(Outcome::WebIdentity(w))
         }
-        Command::NotImplemented(what) => Err(Error::NotImplemented(what)),
     }
 }

@@ -110,7 +110,8 @@ pub fn deliver(outcome: &Outcome, settings: &SinkSettings) -> Result<(), SinkErr
             handover::web_identity(w)
         }
         Outcome::TrustPolicy(doc) => {
-            return nsc_token::print(&serde_json::to_string_pretty(doc).unwrap_or_default());
+            let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+            return write_stdout(format!("{text}\n").as_bytes());
         }
     };
     // Under GitHub, masks for whatever any format is about to print.

@@ -126,11 +126,6 @@ pub fn write_token_json(t: &ExchangedToken, path: &Path) -> Result<(), SinkError
     Ok(())
 }
 
-/// Prints `text` to stdout, followed by a newline.
-pub fn print(text: &str) -> Result<(), SinkError> {
-    super::write_stdout(format!("{text}\n").as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
