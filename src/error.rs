@@ -1,6 +1,7 @@
 //! The one error type at the top of a run, and the one place where errors
 //! become exit codes and a message that ends with what to do next.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::aws::cognito::CognitoError;
@@ -67,7 +68,7 @@ pub enum Error {
         allowed: Vec<AccountId>,
     },
     /// The whole run took longer than its bound.
-    #[error("Gave up after {} seconds (timeout-seconds / --timeout).", .0.as_secs())]
+    #[error("Gave up after {} seconds ({}).", .0.as_secs(), if in_action() { "timeout-seconds" } else { "--timeout" })]
     Timeout(Duration),
     /// The result could not be written.
     #[error(transparent)]
@@ -120,10 +121,18 @@ impl Error {
             Self::Sts(e) => e.hint(),
             Self::Cognito(e) => e.hint(),
             Self::AccountNotAllowed { .. } | Self::RoleAccountNotAllowed { .. } => {
-                "Assume a role in an allowed account, or add this account to allowed-account-ids.".to_string()
+                "Assume a role in an allowed account, or add this account to allowed-account-ids."
+                    .to_string()
             }
             Self::Timeout(_) => {
-                "Run again; if it keeps happening, raise timeout-seconds (--timeout) or check the network.".to_string()
+                format!(
+                    "Run again; if it keeps happening, raise {} or check the network.",
+                    if in_action() {
+                        "timeout-seconds"
+                    } else {
+                        "--timeout"
+                    }
+                )
             }
             Self::Sink(e) => e.hint(),
         }
@@ -152,6 +161,38 @@ impl From<CognitoError> for Error {
 impl From<StsError> for Error {
     fn from(e: StsError) -> Self {
         Self::Sts(Box::new(e))
+    }
+}
+
+/// Whether this run is the GitHub Docker action, so that hints name action
+/// inputs there and command-line flags elsewhere; set by [`set_in_action`].
+static IN_ACTION: AtomicBool = AtomicBool::new(false);
+
+/// Says whether this run is the GitHub Docker action (`ns-federate action`).
+pub fn set_in_action(in_action: bool) {
+    IN_ACTION.store(in_action, Ordering::Relaxed);
+}
+
+/// Whether this run is the GitHub Docker action.
+pub(crate) fn in_action() -> bool {
+    IN_ACTION.load(Ordering::Relaxed)
+}
+
+/// The settings that bound retries, as the user writes them here.
+pub(crate) fn retry_knobs() -> &'static str {
+    if in_action() {
+        "retry-max-attempts / timeout-seconds"
+    } else {
+        "--retry-max-attempts / --timeout"
+    }
+}
+
+/// The setting that names the Namespace endpoint, as the user writes it here.
+pub(crate) fn namespace_endpoint_knob() -> &'static str {
+    if in_action() {
+        "the namespace-endpoint input, else NSC_IAM_ENDPOINT"
+    } else {
+        "--namespace-endpoint, else NSC_IAM_ENDPOINT"
     }
 }
 

@@ -15,7 +15,7 @@ use crate::sinks::file::{
 /// Runs every check that needs no network.
 pub fn check(config: &Config) -> Result<(), Error> {
     // Hints name action inputs in the action and flags elsewhere.
-    crate::sinks::set_in_action(config.namespace.tokens.in_action_container);
+    crate::error::set_in_action(config.namespace.tokens.in_action_container);
     if let Command::AssumeRole(s) = &config.command
         && let Some(allowed) = &s.allowed_account_ids
         && !allowed.allows(s.role_arn.account_id())
@@ -26,8 +26,28 @@ pub fn check(config: &Config) -> Result<(), Error> {
             allowed: allowed.ids().to_vec(),
         });
     }
+    if let Command::AssumeRole(_) = &config.command {
+        warn_if_nothing_receives_credentials(&config.sink);
+    }
     check_targets(config)?;
     Ok(())
+}
+
+/// Under GitHub with `export-env: false`, `output-credentials: false` and no
+/// profile, the credentials reach no later step. That still proves the role
+/// can be assumed (the outputs say which session), so it is a warning, not
+/// an error.
+fn warn_if_nothing_receives_credentials(sink: &crate::config::SinkSettings) {
+    let g = &sink.github;
+    if sink.format == OutputFormat::Github
+        && !g.export_env
+        && !g.output_credentials
+        && sink.profile.is_none()
+    {
+        tracing::warn!(
+            "export-env and output-credentials are false and no aws-profile is given: the credentials will reach no later step (set export-env: true, or output-credentials: true)"
+        );
+    }
 }
 
 /// The files the sink will write, for the command and format configured.

@@ -229,6 +229,77 @@ fn transient_failures_that_outlive_the_retries_exit_4() {
 }
 
 #[test]
+fn the_next_step_names_action_inputs_in_the_action_and_flags_on_the_command_line() {
+    let emu = Emulator::start();
+    let unavailable = Fault::Grpc {
+        code: 14,
+        form: ns_federate_emulator::ErrorForm::NumericJson,
+    };
+    emu.fail_next("IssueIdToken", 1, unavailable.clone());
+    let (r, _) = run_assume_role(&emu, &[("retry-max-attempts", "1")], &[]);
+    assert_fails(
+        &r,
+        4,
+        &[
+            "raise retry-max-attempts / timeout-seconds",
+            "the namespace-endpoint input, else NSC_IAM_ENDPOINT",
+        ],
+    );
+
+    emu.fail_next("IssueIdToken", 1, unavailable.clone());
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = cli(&emu, home.path());
+    cmd.env(
+        "NSC_TOKEN_SPEC",
+        inline_token_spec(&emu.tenant_token(DEFAULT_TENANT, None, HOUR)),
+    )
+    .args([
+        "aws",
+        "assume-role",
+        "--role-arn",
+        DEFAULT_ROLE_ARN,
+        "--retry-max-attempts",
+        "1",
+    ]);
+    let out = run_cli(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    for needle in [
+        "raise --retry-max-attempts / --timeout",
+        "--namespace-endpoint, else NSC_IAM_ENDPOINT",
+    ] {
+        assert!(stderr.contains(needle), "lacks {needle:?}:\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("timeout-seconds"),
+        "an action input named on the command line:\n{stderr}"
+    );
+}
+
+#[test]
+fn credentials_that_reach_no_later_step_are_warned_about() {
+    let emu = Emulator::start();
+    let (r, token) = run_assume_role(&emu, &[("export-env", "false")], &[]);
+    assert_ok(&r, &[&token]);
+    assert!(r.env.is_empty(), "exported despite export-env: false");
+    assert!(
+        r.output.lines().any(|l| l.starts_with(
+            "::warning::export-env and output-credentials are false and no aws-profile is given"
+        )),
+        "no warning:\n{}",
+        r.redacted_output(&[])
+    );
+    // With the credentials as outputs, they do reach later steps: no warning.
+    let (r, token) = run_assume_role(
+        &emu,
+        &[("export-env", "false"), ("output-credentials", "true")],
+        &[],
+    );
+    assert_ok(&r, &[&token]);
+    assert!(!r.output.contains("reach no later step"));
+}
+
+#[test]
 fn sts_throttling_and_idp_errors_are_retried() {
     let emu = Emulator::start();
     emu.fail_next(

@@ -100,7 +100,7 @@ fn cognito_transport_failures_read_as_words() {
     let (code, t) = run(exchange(&emu, home.path(), &["--retry-max-attempts", "2"]));
     assert_eq!(code, Some(4), "{t}");
     assert_eq!(emu.count(COGNITO), 2);
-    assert!(t.contains("AWS Cognito could not be reached"), "{t}");
+    assert!(t.contains("AWS Cognito was unreachable"), "{t}");
     assert_words_only(&t);
 
     // Nothing listens there: connection refused, in words.
@@ -555,4 +555,30 @@ fn a_profiles_cleartext_endpoint_url_is_never_used() {
         });
     assert_eq!(code, Some(2), "{t}");
     assert!(t.contains("http://10.1.2.3:8080"), "{t}");
+}
+
+#[test]
+fn an_unreadable_cognito_200_holding_a_token_is_never_quoted() {
+    // Cut short inside the token: the SDK cannot read it, and the part that
+    // came is a secret no one has registered.
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let token = "eyJraWQiOiJ1cy1lYXN0LTEtNiIsInR5cCI6IkpXUyIsImFsZyI6IlJTNTEyIn0UNREADABLE";
+    let fake = FakeServer::fixed(
+        200,
+        "application/x-amz-json-1.1",
+        format!(
+            r#"{{"IdentityId":"us-east-1:5f2a7c1e-0000-4e8f-9a0b-1c2d3e4f5a6b","Token":"{token}"#
+        ),
+    );
+    let mut cmd = exchange(&emu, home.path(), &["--retry-max-attempts", "1"]);
+    cmd.env("AWS_ENDPOINT_URL_COGNITO_IDENTITY", fake.url());
+    let (code, t) = run(cmd);
+    assert_eq!(code, Some(4), "{}", t.replace(token, "<token>"));
+    assert!(
+        !t.contains(&token[..16]),
+        "a part of the unreadable answer's token was printed"
+    );
+    assert!(t.contains("not shown"), "{t}");
+    assert_eq!(emu.count(EXCHANGE), 0, "nothing reached Namespace");
 }

@@ -255,6 +255,17 @@ fn ensure_skips_while_the_token_stays_valid_and_exchanges_when_not() {
     let out = with_ensure("10m");
     assert!(out.status.code() == Some(0), "exit {:?}", out.status.code());
     assert_eq!(emu.count(EXCHANGE), 3);
+    assert!(!output_text(&out).contains("every run will exchange again"));
+
+    // Longer than the new token lives: it exchanges, and says that every run will.
+    let out = with_ensure("12h");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() == Some(0), "exit {:?}", out.status.code());
+    assert_eq!(emu.count(EXCHANGE), 4);
+    assert!(
+        stderr.contains("less than the 43200 s asked for with --ensure / ensure-valid-for: every run will exchange again"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn an_sts_5xx_without_an_error_code_shows_the_status_and_the_body() {
         &r,
         4,
         &[
-            "AWS STS could not be reached or was unavailable (2 attempts)",
+            "AWS STS was unreachable, unavailable or throttling (2 attempts)",
             "HTTP 503: emulated failure: HTTP 503",
         ],
     );
@@ -107,7 +107,7 @@ fn a_connection_failure_reads_as_a_chain_of_causes_not_a_debug_dump() {
         &r,
         4,
         &[
-            "AWS STS could not be reached or was unavailable (2 attempts)",
+            "AWS STS was unreachable, unavailable or throttling (2 attempts)",
             "onnection refused",
         ],
     );
@@ -176,4 +176,35 @@ fn the_log_line_shows_the_full_expiry_date() {
         line.contains(&format!("until {expiration}")),
         "the log line lacks the full expiry {expiration}: {line}"
     );
+}
+
+#[test]
+fn an_unreadable_200_holding_credentials_is_never_quoted() {
+    // The SDK cannot read this answer (its Expiration is no date), but it
+    // holds a secret key and session token that were never registered.
+    let emu = Emulator::start();
+    let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYUNREADABLE";
+    let session = "FwoGZXIvYXdzEUNREADABLESESSIONTOKEN";
+    let fake = FakeServer::fixed(
+        200,
+        "text/xml",
+        // Without the indentation, as a real STS answer comes: the secret
+        // key is within the first 200 characters.
+        sts_answer("ASIAUNREADABLE000001", secret, session, "not-a-date")
+            .replace(['\n', ' '], "")
+            .replace("Responsexmlns", "Response xmlns"),
+    );
+    let (r, _) = run_assume_role(
+        &emu,
+        &[("retry-max-attempts", "1")],
+        &[("AWS_ENDPOINT_URL_STS", &fake.url())],
+    );
+    for s in [secret, session, &secret[..5], &session[..5]] {
+        assert!(
+            !r.output.contains(s),
+            "a part of an unreadable answer's credentials was printed"
+        );
+    }
+    assert_fails(&r, 4, &["AWS STS's answer could not be used", "not shown"]);
+    assert!(r.env.is_empty(), "something was exported");
 }

@@ -330,3 +330,77 @@ fn a_malformed_token_is_refused_before_anything_is_sent() {
     }
     assert_eq!(emu.request_count(), 0);
 }
+
+#[test]
+fn a_token_file_variable_naming_a_missing_file_stops_the_search_on_a_host() {
+    // A valid nsc login would be found next: a typo in the variable must
+    // not quietly switch to it.
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let login = home.path().join(".config/ns");
+    std::fs::create_dir_all(&login).unwrap();
+    std::fs::write(
+        login.join("token.json"),
+        token_json(
+            "bearer_token",
+            &emu.tenant_token(DEFAULT_TENANT, Some("login"), HOUR),
+        ),
+    )
+    .unwrap();
+    let missing = home.path().join("typo/token.json");
+    for var in ["NSC_TOKEN_FILE", "NSC_TOKEN_SPEC_FILE"] {
+        let mut cmd = cli(&emu, home.path());
+        cmd.env_remove("NSC_TOKEN_SPEC").env(var, &missing).args([
+            "aws",
+            "assume-role",
+            "--role-arn",
+            DEFAULT_ROLE_ARN,
+        ]);
+        let out = run_cli(cmd);
+        // Only stderr: on success stdout would hold credentials.
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{var}:\n{text}");
+        for needle in [
+            var,
+            &missing.display().to_string(),
+            "no such file",
+            &format!("unset {var}"),
+        ] {
+            assert!(text.contains(needle), "{var}: lacks {needle:?}:\n{text}");
+        }
+        assert!(
+            !text.contains("nsc login"),
+            "{var}: went on to the login:\n{text}"
+        );
+    }
+    assert_eq!(emu.request_count(), 0, "nothing may be sent");
+}
+
+#[test]
+fn in_the_action_a_missing_host_token_file_warns_and_the_next_source_is_used() {
+    let emu = Emulator::start();
+    let mut job = Job::new();
+    let login = home_of(&job).join(".config/ns");
+    std::fs::create_dir_all(&login).unwrap();
+    std::fs::write(
+        login.join("token.json"),
+        token_json(
+            "bearer_token",
+            &emu.tenant_token(DEFAULT_TENANT, Some("login"), HOUR),
+        ),
+    )
+    .unwrap();
+    let r = run(
+        &mut job,
+        &emu,
+        &[],
+        &[("NSC_TOKEN_FILE".into(), "/var/run/nsc/token.json".into())],
+    );
+    assert_ok(&r, &[]);
+    assert_eq!(session_name(&r), "nsc.instance=login");
+    assert!(
+        r.output.lines().any(|l| l.starts_with("::warning::NSC_TOKEN_FILE names /var/run/nsc/token.json, which does not exist inside this container")),
+        "no warning about the missing file:\n{}",
+        r.redacted_output(&[])
+    );
+}

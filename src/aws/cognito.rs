@@ -117,7 +117,7 @@ pub enum CognitoError {
     },
     /// Throttling, 5xx, connection errors and timeouts, after the retries.
     #[error(
-        "AWS Cognito could not be reached or was unavailable ({}): {detail}",
+        "AWS Cognito was unreachable, unavailable or throttling ({}): {detail}",
         attempts_text(*attempts)
     )]
     Transient {
@@ -218,7 +218,9 @@ impl CognitoError {
             Self::BadCredentials { .. } => "AWS credentials not accepted",
             Self::Request { .. } => "Could not call AWS Cognito",
             Self::Denied { .. } | Self::Refused { .. } => "Refused by AWS Cognito",
-            Self::Transient { .. } | Self::Unexpected { .. } => "AWS Cognito unavailable",
+            Self::Transient { .. } | Self::Unexpected { .. } => {
+                "AWS Cognito unavailable or throttling"
+            }
             Self::ExchangeRefused { .. } => "Refused by Namespace",
             Self::UnusableTenantToken { .. } => "Unusable answer from Namespace",
             Self::WrongTenant { .. } => "Token of another workspace",
@@ -246,7 +248,7 @@ impl CognitoError {
                 pool.region()
             ),
             Self::Refused { .. } => "Check the pool id and region, and this machine's clock (signatures expire).".into(),
-            Self::Transient { .. } | Self::Unexpected { .. } => "Run again, or raise retry-max-attempts / timeout-seconds; check AWS_ENDPOINT_URL(_COGNITO_IDENTITY) and the network.".into(),
+            Self::Transient { .. } | Self::Unexpected { .. } => format!("Run again (after a pause when throttled: fewer jobs at once), or raise {}; check AWS_ENDPOINT_URL(_COGNITO_IDENTITY) and the network.", crate::error::retry_knobs()),
             Self::ExchangeRefused {
                 error: NamespaceError::Api { code, .. },
                 ..

@@ -220,15 +220,17 @@ where
                     status,
                 },
                 // No error code: a proxy, a load balancer, or an answer cut short.
-                None => uncoded(status, body_snippet(ctx.raw().body().bytes())),
+                None => uncoded(status, body_snippet(status, ctx.raw().body().bytes())),
             }
         }
-        SdkError::ResponseError(ctx) => Failure::Unreadable(format!(
-            "HTTP {}: {} ({})",
-            ctx.raw().status().as_u16(),
-            body_snippet(ctx.raw().body().bytes()),
-            cause_chain(err)
-        )),
+        SdkError::ResponseError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            Failure::Unreadable(format!(
+                "HTTP {status}: {} ({})",
+                body_snippet(status, ctx.raw().body().bytes()),
+                cause_chain(err)
+            ))
+        }
         SdkError::TimeoutError(_) => Failure::Transient(cause_chain(err)),
         SdkError::DispatchFailure(d) if d.is_user() => Failure::NotSent(cause_chain(err)),
         SdkError::DispatchFailure(_) => Failure::Transient(cause_chain(err)),
@@ -247,12 +249,22 @@ pub(crate) fn uncoded(status: u16, snippet: String) -> Failure {
     }
 }
 
-/// The start of a body, as text, for messages about answers without an error code.
-pub(crate) fn body_snippet(body: Option<&[u8]>) -> String {
-    let text = String::from_utf8_lossy(body.unwrap_or_default());
+/// What a message about an answer without an error code may show of its
+/// body: the start of an error page, but of a 2xx answer only its size,
+/// since that is where the credentials or the token are (unparsed, so
+/// not yet registered as secrets).
+pub(crate) fn body_snippet(status: u16, body: Option<&[u8]>) -> String {
+    let body = body.unwrap_or_default();
+    let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {
         return "the body is empty".to_string();
+    }
+    if (200..300).contains(&status) {
+        return format!(
+            "a body of {} bytes (not shown: it may hold secrets)",
+            body.len()
+        );
     }
     let mut snippet: String = text.chars().take(200).collect();
     if text.chars().count() > 200 {
@@ -457,12 +469,30 @@ mod tests {
                 snippet: "no".into()
             }
         );
-        assert_eq!(body_snippet(Some(b"  ")), "the body is empty");
+        assert_eq!(body_snippet(200, Some(b"  ")), "the body is empty");
+        assert_eq!(body_snippet(503, Some(b"  ")), "the body is empty");
         assert_eq!(
-            body_snippet(Some("y".repeat(300).as_bytes()))
+            body_snippet(502, Some("y".repeat(300).as_bytes()))
                 .chars()
                 .count(),
             201
         );
+    }
+
+    #[test]
+    fn a_successful_answer_is_never_quoted() {
+        // A 2xx answer the SDK could not read still holds the credentials.
+        let body = b"<Credentials><SecretAccessKey>wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY</SecretAccessKey>";
+        for status in [200, 204, 299] {
+            let shown = body_snippet(status, Some(body));
+            assert_eq!(
+                shown,
+                format!(
+                    "a body of {} bytes (not shown: it may hold secrets)",
+                    body.len()
+                )
+            );
+        }
+        assert!(body_snippet(500, Some(body)).contains("SecretAccessKey"));
     }
 }

@@ -113,7 +113,7 @@ pub enum StsError {
     },
     /// Throttling, IDPCommunicationError, 5xx, connection errors, timeouts, after the retries.
     #[error(
-        "AWS STS could not be reached or was unavailable ({}): {detail}",
+        "AWS STS was unreachable, unavailable or throttling ({}): {detail}",
         attempts_text(*attempts)
     )]
     Transient {
@@ -177,7 +177,7 @@ impl StsError {
     /// A short title (GitHub annotation title).
     pub fn title(&self) -> &'static str {
         match self {
-            Self::Transient { .. } | Self::Unexpected { .. } => "AWS STS unavailable",
+            Self::Transient { .. } | Self::Unexpected { .. } => "AWS STS unavailable or throttling",
             Self::Request { .. } => "Could not call AWS STS",
             Self::AlreadyExpired { .. } => "Expired credentials from AWS STS",
             Self::AccessDenied { .. }
@@ -204,7 +204,7 @@ impl StsError {
             Self::ExpiredToken { .. } => "Check this machine's clock (NTP), then run again.".into(),
             Self::Refused { .. } => "Check the role ARN, the session policies and the role's trust policy.".into(),
             Self::Transient { .. } | Self::Unexpected { .. } | Self::Request { .. } => {
-                "Run again, or raise retry-max-attempts / timeout-seconds; check AWS_ENDPOINT_URL(_STS) and the network.".into()
+                format!("Run again (after a pause when throttled: fewer jobs at once), or raise {}; check AWS_ENDPOINT_URL(_STS) and the network.", crate::error::retry_knobs())
             }
             Self::AlreadyExpired { .. } => {
                 "Check this machine's clock (NTP): credentials that look expired are refused by every AWS SDK. Then run again.".into()
@@ -659,7 +659,7 @@ mod tests {
         );
         assert_eq!(
             classify("Throttling", "slow down", 400).title(),
-            "AWS STS unavailable"
+            "AWS STS unavailable or throttling"
         );
         let expired = StsError::AlreadyExpired {
             expired_at: Timestamp::from_unix_secs(1_000_000_000),
@@ -672,25 +672,25 @@ mod tests {
     #[test]
     fn answers_without_an_error_code_are_told_by_status() {
         let role = RoleArn::parse("arn:aws:iam::123456789012:role/r").unwrap();
-        let e = classify_uncoded(200, crate::aws::body_snippet(Some(b"")), role.clone());
+        let e = classify_uncoded(200, crate::aws::body_snippet(200, Some(b"")), role.clone());
         assert!(matches!(e, StsError::Unexpected { .. }), "{e:?}");
         assert!(e.to_string().contains("HTTP 200: the body is empty"), "{e}");
         let e = classify_uncoded(
             503,
-            crate::aws::body_snippet(Some(b"upstream down")),
+            crate::aws::body_snippet(503, Some(b"upstream down")),
             role.clone(),
         );
         assert!(Retryable::is_transient(&e));
         assert!(e.to_string().contains("HTTP 503: upstream down"), "{e}");
         let e = classify_uncoded(
             403,
-            crate::aws::body_snippet(Some(b"<html>no</html>")),
+            crate::aws::body_snippet(403, Some(b"<html>no</html>")),
             role,
         );
         assert!(e.is_refusal());
         assert!(e.to_string().contains("HTTP 403: <html>no</html>"), "{e}");
         let long = "x".repeat(500);
-        let snippet = crate::aws::body_snippet(Some(long.as_bytes()));
+        let snippet = crate::aws::body_snippet(502, Some(long.as_bytes()));
         assert_eq!(snippet.chars().count(), 201);
     }
 

@@ -802,10 +802,11 @@ impl IdentityPoolId {
         // Cognito writes pool uuids hyphenated and lower-case.
         let guid_ok = guid.len() == 36 && uuid::Uuid::try_parse(guid).is_ok();
         if !guid_ok {
-            return Err(Invalid::new(
-                "the part after the region is not a uuid",
-                Self::FORM,
-            ));
+            let problem = match prefix {
+                Some(_) => "the part after the region is not a uuid",
+                None => "it is neither <region>:<uuid> nor a uuid",
+            };
+            return Err(Invalid::new(problem, Self::FORM));
         }
         let region = match (prefix, region) {
             (Some(p), given) => {
@@ -1196,6 +1197,18 @@ mod tests {
 
     #[test]
     fn messages_say_what_is_wrong_precisely() {
+        assert_eq!(
+            IdentityPoolId::parse("not-a-pool", None)
+                .unwrap_err()
+                .problem,
+            "it is neither <region>:<uuid> nor a uuid"
+        );
+        assert_eq!(
+            IdentityPoolId::parse("us-east-1:nope", None)
+                .unwrap_err()
+                .problem,
+            "the part after the region is not a uuid"
+        );
         let err = Audience::parse(&"a".repeat(100_000)).unwrap_err();
         assert_eq!(err.problem, "it is longer than 256 characters");
         assert_eq!(

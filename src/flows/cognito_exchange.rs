@@ -124,6 +124,15 @@ pub async fn run(
         expires_at.rfc3339(),
         started.elapsed().as_millis()
     );
+    if let Some(ensure) = settings.ensure
+        && expires_at.remaining() < ensure
+    {
+        tracing::warn!(
+            "The new token is valid for {} s, less than the {} s asked for with --ensure / ensure-valid-for: every run will exchange again (lower it below the token's lifetime)",
+            expires_at.remaining().as_secs(),
+            ensure.as_secs()
+        );
+    }
     Ok(Exchange::Exchanged(ExchangedToken {
         token,
         tenant_id,

@@ -48,15 +48,20 @@ impl RetryPolicy {
             match op().await {
                 Ok(v) => return Ok(v),
                 Err(mut e) => {
-                    e.set_attempts(attempt);
-                    if !e.is_transient() || attempt >= self.max_attempts {
-                        return Err(e);
-                    }
                     let wait = Self::backoff(attempt);
-                    if Instant::now() + wait >= self.deadline {
+                    if !e.is_transient()
+                        || attempt >= self.max_attempts
+                        || Instant::now() + wait >= self.deadline
+                    {
+                        e.set_attempts(attempt);
                         return Err(e);
                     }
-                    tracing::warn!("{what} failed ({e}); retrying in {} ms", wait.as_millis());
+                    // `e` still counts one attempt, so its text has no count of its own.
+                    tracing::warn!(
+                        "{what}: attempt {attempt} of {} failed: {e}; retrying in {} ms",
+                        self.max_attempts,
+                        wait.as_millis()
+                    );
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
@@ -479,11 +484,7 @@ impl NamespaceClient {
                 let resp: Resp =
                     serde_json::from_slice(&bytes).map_err(|e| NamespaceError::Unreadable {
                         method,
-                        detail: if bytes.is_empty() {
-                            "the body is empty".to_string()
-                        } else {
-                            e.to_string()
-                        },
+                        detail: unreadable_json(&bytes, &e),
                         attempts: 1,
                     })?;
                 match empty_field(&resp) {
@@ -547,6 +548,27 @@ impl NamespaceClient {
             .remaining()
             .clamp(Duration::from_millis(1), Duration::from_secs(30))
     }
+}
+
+/// What is wrong with a 200 answer's JSON, without quoting it: serde's own
+/// message can quote a string of the body, and the body holds the token.
+fn unreadable_json(body: &[u8], e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return "the body is empty".to_string();
+    }
+    let what = match e.classify() {
+        Category::Eof => "it is cut short",
+        Category::Syntax => "it is not JSON",
+        Category::Data => "its JSON is not the answer's shape",
+        Category::Io => "it could not be read",
+    };
+    format!(
+        "{what} (line {}, column {}; {} bytes, not shown: it may hold secrets)",
+        e.line(),
+        e.column(),
+        body.len()
+    )
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -798,6 +820,29 @@ mod tests {
             assert!(d <= Duration::from_secs(5));
             assert!(d >= Duration::from_millis(250) || attempt == 0);
         }
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_described_not_quoted() {
+        #[derive(Debug, Deserialize)]
+        struct Answer {
+            #[allow(dead_code)]
+            tenant: Vec<u8>,
+        }
+        let read = |body: &[u8]| {
+            let e = serde_json::from_slice::<Answer>(body).unwrap_err();
+            unreadable_json(body, &e)
+        };
+        // serde would say: invalid type: string "nsct_secret…", expected a sequence.
+        let shown = read(br#"{"tenant": "nsct_secretvalue"}"#);
+        assert!(!shown.contains("nsct_"), "{shown}");
+        assert!(
+            shown.starts_with("its JSON is not the answer's shape (line 1, column "),
+            "{shown}"
+        );
+        assert!(read(br#"{"tenant": "nsct_sec"#).starts_with("it is cut short"));
+        assert!(read(b"<html>").starts_with("it is not JSON"));
+        assert_eq!(read(b" \n"), "the body is empty");
     }
 
     #[test]

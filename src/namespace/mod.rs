@@ -5,6 +5,7 @@ pub mod client;
 pub mod sources;
 pub mod token;
 
+use client::methods;
 use std::fmt;
 
 pub use client::{NamespaceClient, RetryPolicy, Tenant, TenantTokenResponse};
@@ -208,12 +209,19 @@ impl NamespaceError {
             Self::GithubOidc { transient: false, .. } => {
                 "GitHub's OIDC service gave no token: run again; if it persists, pass a Namespace token with the `namespace-token` input.".to_string()
             }
-            Self::GithubOidc { .. } => {
-                "GitHub's OIDC service looks unavailable: run again, or raise retry-max-attempts / timeout-seconds.".to_string()
-            }
-            Self::Api { transient: true, .. } | Self::Transport { .. } | Self::Unreadable { .. } => {
-                "This looks temporary: run again, or raise retry-max-attempts / timeout-seconds; check the Namespace endpoint (NSC_IAM_ENDPOINT) and the network.".to_string()
-            }
+            Self::GithubOidc { .. } | Self::Transport { method: methods::GITHUB_TOKEN, .. } => format!(
+                "GitHub's OIDC service (ACTIONS_ID_TOKEN_REQUEST_URL) looks unavailable: run again, or raise {}.",
+                crate::error::retry_knobs()
+            ),
+            Self::Transport { method: methods::WORKLOAD_TOKEN, .. } => format!(
+                "The metadata service named by the token spec's metadata_url did not answer: run again, or raise {}; or pass a token another way.",
+                crate::error::retry_knobs()
+            ),
+            Self::Api { transient: true, .. } | Self::Transport { .. } | Self::Unreadable { .. } => format!(
+                "This looks temporary: run again, or raise {}; check the Namespace endpoint ({}) and the network.",
+                crate::error::retry_knobs(),
+                crate::error::namespace_endpoint_knob()
+            ),
             Self::Api { .. } => "Check the request's inputs; if it persists, contact Namespace support with the message above.".to_string(),
         }
     }

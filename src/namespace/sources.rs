@@ -425,9 +425,12 @@ impl TokenSource for SpecEnv {
 
 /// 4./5. `NSC_TOKEN_SPEC_FILE`, `NSC_TOKEN_FILE`: a file named by an environment variable.
 ///
-/// A missing file passes to the next source (runners may export these for
-/// host steps, where the path exists), with a reason that says plainly why
-/// it is missing inside the Docker action.
+/// On a host the variable was set for this machine, so a missing file stops
+/// the chain: a typo must not quietly switch to another source (and maybe
+/// another workspace). Inside the Docker action a host path is expected to
+/// be missing (the job's env reaches the container, its files do not), so
+/// there it passes to the next source, with a warning and a reason that
+/// says why.
 struct EnvFile {
     var: &'static str,
     path: Option<PathBuf>,
@@ -445,14 +448,25 @@ impl TokenSource for EnvFile {
             };
             match read_small(path) {
                 Ok(Some(text)) => from_file_text(&text, self.var, client).await,
-                Ok(None) if self.in_container => Ok(Lookup::NotHere(format!(
-                    "names {}, which does not exist inside this container: host paths such as /var/run/nsc are not visible inside the Docker action (pass the token with the `namespace-token` input from a secret, or NSC_TOKEN_SPEC)",
-                    path.display()
-                ))),
-                Ok(None) => Ok(Lookup::NotHere(format!(
-                    "names {}, which does not exist",
-                    path.display()
-                ))),
+                Ok(None) if self.in_container => {
+                    tracing::warn!(
+                        "{} names {}, which does not exist inside this container; trying the next token source",
+                        self.var,
+                        path.display()
+                    );
+                    Ok(Lookup::NotHere(format!(
+                        "names {}, which does not exist inside this container: host paths such as /var/run/nsc are not visible inside the Docker action (pass the token with the `namespace-token` input from a secret, or NSC_TOKEN_SPEC)",
+                        path.display()
+                    )))
+                }
+                Ok(None) => Err(TokenError::Unreadable {
+                    source_name: self.var.to_string(),
+                    path: path.clone(),
+                    detail: format!(
+                        "no such file (so no later source was tried: fix or unset {})",
+                        self.var
+                    ),
+                }),
                 Err(e) => Err(TokenError::Unreadable {
                     source_name: self.var.to_string(),
                     path: path.clone(),

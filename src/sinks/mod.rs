@@ -13,9 +13,9 @@ pub mod shell;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{OutputFormat, SinkSettings};
+use crate::error::in_action;
 use crate::flows::Outcome;
 pub use handover::{Handover, Value, Var};
 
@@ -44,20 +44,6 @@ pub enum SinkError {
     /// This format cannot carry this result, or a value cannot be written in it.
     #[error("{0}")]
     Unsupported(String),
-}
-
-/// Whether this run is the GitHub Docker action (`ns-federate action`),
-/// for hints that name action inputs or the container; set by [`set_in_action`].
-static IN_ACTION: AtomicBool = AtomicBool::new(false);
-
-/// Says whether this run is the GitHub Docker action, so that a hint names
-/// action inputs there and command-line flags elsewhere.
-pub fn set_in_action(in_action: bool) {
-    IN_ACTION.store(in_action, Ordering::Relaxed);
-}
-
-fn in_action() -> bool {
-    IN_ACTION.load(Ordering::Relaxed)
 }
 
 impl SinkError {
