@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -42,6 +42,13 @@ fn home_of(job: &Job) -> PathBuf {
     job.dir().parent().unwrap().join("home")
 }
 
+/// An `nsc login` under `home`, holding `token`.
+fn write_nsc_login(home: &Path, token: &str) {
+    let path = token_json_path(home);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, token_json("bearer_token", token)).unwrap();
+}
+
 /// Every source holds a token with its own instance id; removing sources
 /// from the top shows that each one works and that the order is DESIGN's.
 #[test]
@@ -70,13 +77,7 @@ fn each_source_works_and_the_first_one_present_wins() {
         "runner-token.json",
         &token_json("bearer_token", &tok("runner")),
     );
-    let login = home_of(&job).join(".config/ns");
-    std::fs::create_dir_all(&login).unwrap();
-    std::fs::write(
-        login.join("token.json"),
-        token_json("bearer_token", &tok("login")),
-    )
-    .unwrap();
+    write_nsc_login(&home_of(&job), &tok("login"));
 
     let mut inputs: Vec<(&str, &str)> = vec![
         ("namespace-token", &input_token),
@@ -337,16 +338,10 @@ fn a_token_file_variable_naming_a_missing_file_stops_the_search_on_a_host() {
     // not quietly switch to it.
     let emu = Emulator::start();
     let home = tempfile::tempdir().unwrap();
-    let login = home.path().join(".config/ns");
-    std::fs::create_dir_all(&login).unwrap();
-    std::fs::write(
-        login.join("token.json"),
-        token_json(
-            "bearer_token",
-            &emu.tenant_token(DEFAULT_TENANT, Some("login"), HOUR),
-        ),
-    )
-    .unwrap();
+    write_nsc_login(
+        home.path(),
+        &emu.tenant_token(DEFAULT_TENANT, Some("login"), HOUR),
+    );
     let missing = home.path().join("typo/token.json");
     for var in ["NSC_TOKEN_FILE", "NSC_TOKEN_SPEC_FILE"] {
         let mut cmd = cli(&emu, home.path());
@@ -380,16 +375,10 @@ fn a_token_file_variable_naming_a_missing_file_stops_the_search_on_a_host() {
 fn in_the_action_a_missing_host_token_file_warns_and_the_next_source_is_used() {
     let emu = Emulator::start();
     let mut job = Job::new();
-    let login = home_of(&job).join(".config/ns");
-    std::fs::create_dir_all(&login).unwrap();
-    std::fs::write(
-        login.join("token.json"),
-        token_json(
-            "bearer_token",
-            &emu.tenant_token(DEFAULT_TENANT, Some("login"), HOUR),
-        ),
-    )
-    .unwrap();
+    write_nsc_login(
+        &home_of(&job),
+        &emu.tenant_token(DEFAULT_TENANT, Some("login"), HOUR),
+    );
     let r = run(
         &mut job,
         &emu,
