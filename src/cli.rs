@@ -23,6 +23,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// `aws credential-process`: run by an AWS SDK, which reads stdout and
+    /// quotes stderr inside its own messages (where a workflow command is
+    /// no command, so a mask line would show the secret it masks).
+    pub fn is_run_by_an_sdk(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Aws {
+                command: AwsCommand::CredentialProcess(_)
+            }
+        )
+    }
+}
+
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

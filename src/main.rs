@@ -17,7 +17,9 @@ fn main() -> ExitCode {
     let env = Env::from_process();
     let ui = Ui::detect(&env);
     ui.init_logging();
-    secrets::print_masks(ui.github);
+    // Under GitHub every secret is masked as it arrives, except for an SDK's
+    // credential_process, whose output no log shows as is.
+    secrets::print_masks(ui.github && !cli.is_run_by_an_sdk());
     match run(&cli, &env, &ui) {
         Ok(()) => ExitCode::from(exit::OK),
         // The reader of stdout went away (`… | head`): nobody is listening.

@@ -298,3 +298,52 @@ fn a_log_line_cannot_start_a_workflow_command() {
         );
     }
 }
+
+#[test]
+fn credential_process_run_by_an_sdk_prints_no_mask_lines_even_under_github() {
+    // An SDK reads the process's stdout and quotes its stderr after a
+    // prefix of its own ("Error when retrieving credentials from
+    // custom-process: …"), so a `::add-mask::<token>` line there is no
+    // workflow command but the token in clear.
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let token = tenant_token(&emu);
+    for (role, code) in [
+        (DEFAULT_ROLE_ARN, 0),
+        ("arn:aws:iam::123456789012:role/unknown", 3),
+    ] {
+        let mut cmd = github_cli(&emu, home.path());
+        cmd.env("NSC_TOKEN_SPEC", inline_token_spec(&token)).args([
+            "aws",
+            "credential-process",
+            "--role-arn",
+            role,
+        ]);
+        let out = run_cli(cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // For failure messages: no value a mask line would have carried.
+        let shown = stderr
+            .lines()
+            .map(|l| match l.strip_prefix("::add-mask::") {
+                Some(_) => "::add-mask::<a secret>",
+                None => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace(&token, "<the Namespace token>");
+        assert_eq!(out.status.code(), Some(code), "{role}:\n{shown}");
+        assert!(
+            !stderr.contains("::add-mask::"),
+            "{role}: a mask line on stderr:\n{shown}"
+        );
+        assert!(
+            !stderr.contains(&token),
+            "{role}: the Namespace token on stderr"
+        );
+        if code == 0 {
+            let (_, secret, session) =
+                printed_credentials("credential-process", &String::from_utf8_lossy(&out.stdout));
+            assert!(!stderr.contains(&secret) && !stderr.contains(&session));
+        }
+    }
+}
