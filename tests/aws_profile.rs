@@ -569,3 +569,63 @@ fn an_explicit_empty_profile_flag_exits_2_but_an_empty_input_means_not_given() {
         "without a profile the credentials are exported"
     );
 }
+
+#[test]
+fn keys_written_in_capitals_or_with_a_colon_are_replaced_not_duplicated() {
+    // The AWS CLI reads key names in any case and `:` like `=`; a second
+    // key of the same name makes it refuse the whole file.
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let aws_dir = new_aws_dir(home.path());
+    std::fs::write(aws_dir.join("config"), "[profile ci]\nRegion: us-west-2\n").unwrap();
+    std::fs::write(
+        aws_dir.join("credentials"),
+        "[ci]\nAWS_ACCESS_KEY_ID = AKIAOLD\nAws_Secret_Access_Key=old\n",
+    )
+    .unwrap();
+    assume_ok(
+        &emu,
+        home.path(),
+        &["--profile", "ci", "--region", "eu-west-1"],
+    );
+    assert_eq!(
+        read(&aws_dir.join("config")),
+        "[profile ci]\nregion = eu-west-1\n"
+    );
+    let (key_id, secret, token) = profile_creds(&read(&aws_dir.join("credentials")), "ci");
+    assert_issued(&emu, &key_id, &secret, &token);
+}
+
+#[test]
+fn parallel_runs_writing_different_profiles_keep_every_profile() {
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let aws_dir = new_aws_dir(home.path());
+    let names: Vec<String> = (0..6).map(|i| format!("p{i}")).collect();
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| {
+            assume(
+                &emu,
+                home.path(),
+                &["--profile", n, "--region", "eu-west-1"],
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let mut want: Vec<String> = names.clone();
+    want.sort();
+    let mut got = section_names(&read(&aws_dir.join("credentials")));
+    got.sort();
+    assert_eq!(got, want, "a parallel run lost a credentials section");
+    let mut got = section_names(&read(&aws_dir.join("config")));
+    got.sort();
+    let want: Vec<String> = want.iter().map(|n| format!("profile {n}")).collect();
+    assert_eq!(got, want, "a parallel run lost a config section");
+}

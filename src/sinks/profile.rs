@@ -346,6 +346,13 @@ fn update_file(
         create_private_dir(dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
     }
+    // Read, edit, rename under an exclusive lock on the directory: parallel
+    // runs (a matrix job writing several profiles) would otherwise each
+    // rename their own copy over the others' and lose their sections. The
+    // lock goes with the handle.
+    let _lock = std::fs::File::open(dir)
+        .and_then(|d| d.lock().map(|()| d))
+        .map_err(|e| fail(format!("cannot lock {}: {e}", dir.display())))?;
     let existing = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
@@ -391,8 +398,14 @@ fn key_name(line: &[u8]) -> Option<String> {
     if line.first().is_some_and(|b| b.is_ascii_whitespace()) || blank_or_comment(line) {
         return None;
     }
-    let eq = line.iter().position(|&b| b == b'=')?;
-    Some(String::from_utf8_lossy(&line[..eq]).trim().to_string())
+    // As the AWS CLI reads them: `=` or `:`, whichever comes first, and
+    // names in any case (`AWS_ACCESS_KEY_ID = …` is aws_access_key_id).
+    let eq = line.iter().position(|&b| b == b'=' || b == b':')?;
+    Some(
+        String::from_utf8_lossy(&line[..eq])
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
 
 /// An indented, non-blank line: the continuation of the key above (nested settings).
