@@ -629,3 +629,30 @@ fn parallel_runs_writing_different_profiles_keep_every_profile() {
     let want: Vec<String> = want.iter().map(|n| format!("profile {n}")).collect();
     assert_eq!(got, want, "a parallel run lost a config section");
 }
+
+#[test]
+fn a_tilde_path_without_home_is_refused_not_created_literally() {
+    let emu = Emulator::start();
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = assume(
+        &emu,
+        work.path(),
+        &["--profile", "ci", "--region", "eu-west-1"],
+    );
+    cmd.env_remove("HOME")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "~/creds")
+        .env("AWS_CONFIG_FILE", work.path().join("config"))
+        .current_dir(work.path());
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("HOME is not set, so `~` means nothing"),
+        "{stderr}"
+    );
+    assert!(
+        !work.path().join("~").exists(),
+        "a directory named ~ was created"
+    );
+    assert_eq!(emu.request_count(), 0, "nothing may be sent");
+}

@@ -393,3 +393,24 @@ fn in_the_action_a_missing_host_token_file_warns_and_the_next_source_is_used() {
         r.redacted_output(&[])
     );
 }
+
+#[test]
+fn a_token_file_larger_than_1_mib_is_named_as_such() {
+    let emu = Emulator::start();
+    let mut job = Job::new();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("token.json");
+    std::fs::write(
+        &big,
+        format!("{{\"bearer_token\":\"{}\"}}", "a".repeat(1 << 20)),
+    )
+    .unwrap();
+    let r = run(
+        &mut job,
+        &emu,
+        &[("namespace-token-file", &big.to_string_lossy())],
+        &[],
+    );
+    assert_fails(&r, 2, &["larger than 1 MiB"]);
+    assert_eq!(emu.request_count(), 0);
+}

@@ -283,8 +283,15 @@ fn read_small(path: &Path) -> std::io::Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
+    const LIMIT: u64 = 1 << 20;
     let mut text = String::new();
-    file.take(1 << 20).read_to_string(&mut text)?;
+    // One byte past the limit tells a large file from one that fits.
+    file.take(LIMIT + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > LIMIT {
+        return Err(std::io::Error::other(
+            "it is larger than 1 MiB, far more than any token",
+        ));
+    }
     // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the token.
     if let Some(rest) = text.strip_prefix('\u{feff}') {
         text = rest.to_string();

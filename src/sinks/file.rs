@@ -53,12 +53,11 @@ pub fn check_dir_writable(path: &Path) -> Result<(), String> {
         .tempfile_in(dir)
         .map(drop)
         // The kind only: tempfile's message names the probe file, which means nothing to the user.
-        .map_err(|e| {
-            format!(
-                "the directory {} is not writable: {}",
-                dir.display(),
-                e.kind()
-            )
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("the directory {} does not exist", dir.display())
+            }
+            kind => format!("the directory {} is not writable: {kind}", dir.display()),
         })
 }
 
@@ -145,7 +144,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("missing/credentials");
         let err = check_dir_writable(&target).unwrap_err();
-        assert!(err.contains("is not writable"), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "the directory {} does not exist",
+                dir.path().join("missing").display()
+            )
+        );
         assert!(!err.contains(".ns-federate-check-"), "{err}");
     }
 

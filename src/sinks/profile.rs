@@ -129,6 +129,12 @@ pub fn settings(
     let home = env.get("HOME");
     let file = |var: &'static str, default: &str| -> Result<PathBuf, ConfigError> {
         if let Some(p) = env.get(var) {
+            if p.starts_with('~') && home.is_none() {
+                return Err(ConfigError::missing(
+                    format!("{var} is {p:?}, but HOME is not set, so `~` means nothing."),
+                    format!("Set HOME, or set {var} to an absolute path."),
+                ));
+            }
             return Ok(expand_home(p, home));
         }
         match home {
