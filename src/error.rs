@@ -68,7 +68,7 @@ pub enum Error {
         allowed: Vec<AccountId>,
     },
     /// The whole run took longer than its bound.
-    #[error("Gave up after {} seconds ({}).", .0.as_secs(), if in_action() { "timeout-seconds" } else { "--timeout" })]
+    #[error("Gave up after {} seconds ({}).", .0.as_secs(), timeout_knob())]
     Timeout(Duration),
     /// The result could not be written.
     #[error(transparent)]
@@ -127,11 +127,7 @@ impl Error {
             Self::Timeout(_) => {
                 format!(
                     "Run again; if it keeps happening, raise {} or check the network.",
-                    if in_action() {
-                        "timeout-seconds"
-                    } else {
-                        "--timeout"
-                    }
+                    timeout_knob()
                 )
             }
             Self::Sink(e) => e.hint(),
@@ -176,6 +172,15 @@ pub fn set_in_action(in_action: bool) {
 /// Whether this run is the GitHub Docker action.
 pub(crate) fn in_action() -> bool {
     IN_ACTION.load(Ordering::Relaxed)
+}
+
+/// The setting that bounds the whole run, as the user writes it here.
+fn timeout_knob() -> &'static str {
+    if in_action() {
+        "timeout-seconds"
+    } else {
+        "--timeout"
+    }
 }
 
 /// The settings that bound retries, as the user writes them here.
