@@ -192,6 +192,15 @@ pub(crate) fn retry_knobs() -> &'static str {
     }
 }
 
+/// The next step after an AWS service kept failing transiently; `endpoint`
+/// names the variables that override its address.
+pub(crate) fn aws_transient_hint(endpoint: &str) -> String {
+    format!(
+        "Run again (after a pause when throttled: fewer jobs at once), or raise {}; check {endpoint} and the network.",
+        retry_knobs()
+    )
+}
+
 /// The setting that names the Namespace endpoint, as the user writes it here.
 pub(crate) fn namespace_endpoint_knob() -> &'static str {
     if in_action() {

@@ -65,6 +65,13 @@ fn mask_command(value: &str) -> String {
     format!("::add-mask::{}", escape_data(value))
 }
 
+/// What a message says of a successful answer it could not read, in place
+/// of its text: that body is where the credentials or the token are, and
+/// nothing in it has been registered yet.
+pub fn withheld_body(len: usize) -> String {
+    format!("{len} bytes, not shown: it may hold secrets")
+}
+
 /// `text` with every registered value replaced by `***`.
 pub fn redact(text: &str) -> String {
     let reg = registry();

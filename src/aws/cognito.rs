@@ -248,7 +248,7 @@ impl CognitoError {
                 pool.region()
             ),
             Self::Refused { .. } => "Check the pool id and region, and this machine's clock (signatures expire).".into(),
-            Self::Transient { .. } | Self::Unexpected { .. } => format!("Run again (after a pause when throttled: fewer jobs at once), or raise {}; check AWS_ENDPOINT_URL(_COGNITO_IDENTITY) and the network.", crate::error::retry_knobs()),
+            Self::Transient { .. } | Self::Unexpected { .. } => crate::error::aws_transient_hint("AWS_ENDPOINT_URL(_COGNITO_IDENTITY)"),
             Self::ExchangeRefused {
                 error: NamespaceError::Api { code, .. },
                 ..

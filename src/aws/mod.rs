@@ -261,10 +261,7 @@ pub(crate) fn body_snippet(status: u16, body: Option<&[u8]>) -> String {
         return "the body is empty".to_string();
     }
     if (200..300).contains(&status) {
-        return format!(
-            "a body of {} bytes (not shown: it may hold secrets)",
-            body.len()
-        );
+        return format!("a body of {}", crate::secrets::withheld_body(body.len()));
     }
     let mut snippet: String = text.chars().take(200).collect();
     if text.chars().count() > 200 {
@@ -487,10 +484,7 @@ mod tests {
             let shown = body_snippet(status, Some(body));
             assert_eq!(
                 shown,
-                format!(
-                    "a body of {} bytes (not shown: it may hold secrets)",
-                    body.len()
-                )
+                format!("a body of {}", crate::secrets::withheld_body(body.len()))
             );
         }
         assert!(body_snippet(500, Some(body)).contains("SecretAccessKey"));

@@ -204,7 +204,7 @@ impl StsError {
             Self::ExpiredToken { .. } => "Check this machine's clock (NTP), then run again.".into(),
             Self::Refused { .. } => "Check the role ARN, the session policies and the role's trust policy.".into(),
             Self::Transient { .. } | Self::Unexpected { .. } | Self::Request { .. } => {
-                format!("Run again (after a pause when throttled: fewer jobs at once), or raise {}; check AWS_ENDPOINT_URL(_STS) and the network.", crate::error::retry_knobs())
+                crate::error::aws_transient_hint("AWS_ENDPOINT_URL(_STS)")
             }
             Self::AlreadyExpired { .. } => {
                 "Check this machine's clock (NTP): credentials that look expired are refused by every AWS SDK. Then run again.".into()

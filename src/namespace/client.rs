@@ -564,10 +564,10 @@ fn unreadable_json(body: &[u8], e: &serde_json::Error) -> String {
         Category::Io => "it could not be read",
     };
     format!(
-        "{what} (line {}, column {}; {} bytes, not shown: it may hold secrets)",
+        "{what} (line {}, column {}; {})",
         e.line(),
         e.column(),
-        body.len()
+        crate::secrets::withheld_body(body.len())
     )
 }
 
